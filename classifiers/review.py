@@ -1,0 +1,36 @@
+"""Review routing: a person looks at a record when a core field is missing, unsure or a warning."""
+
+from __future__ import annotations
+
+from ingest.catalog import NoticeEntry
+from ingest.record import Fields, Review, Scam
+
+# Below this a field is shown but not trusted without a look (calibrated in the accuracy issue).
+CONFIDENCE_FLOOR = 0.6
+
+
+def route(fields: Fields, entry: NoticeEntry | None, scam: Scam, *, is_irs_letter: bool) -> Review:
+    reasons: list[str] = []
+    if not is_irs_letter:
+        reasons.append("does not look like an IRS letter")
+    if scam.verdict != "genuine":
+        reasons.append(f"scam check: {scam.verdict}")
+    if fields.notice_code.value is None:
+        reasons.append("notice code not found")
+    elif entry is None:
+        reasons.append(f"notice code {fields.notice_code.value} is not in the catalog")
+    if fields.notice_date.value is None:
+        reasons.append("notice date not found")
+    if entry is not None and entry.requests_payment and fields.amount_due.value is None:
+        reasons.append(f"{entry.code} normally states an amount due, none was found")
+    if (
+        fields.notice_date.value is not None
+        and fields.response_date.value is not None
+        and fields.response_date.value <= fields.notice_date.value
+    ):
+        reasons.append("response date is not after the notice date")
+    for name in ("notice_code", "notice_date", "amount_due", "response_date"):
+        fv = getattr(fields, name)
+        if fv.value is not None and fv.confidence < CONFIDENCE_FLOOR:
+            reasons.append(f"{name} read with low confidence ({fv.confidence:.2f})")
+    return Review(needed=bool(reasons), reasons=reasons)

@@ -1,0 +1,155 @@
+"""What every extractor shares: candidates with evidence, label finding, and layout neighbours.
+
+A value belongs to the label beside it or below it, not to the first match on the page. Labels
+are found with spaCy's Matcher over a blank English tokenizer (patterns as data in labels.toml),
+whose fuzzy operators tolerate the one-letter OCR slips ("Amoumt due") that break plain regex.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from importlib import resources
+from typing import Any
+
+from ingest.document import Document, Line, Page
+
+
+@dataclass(slots=True)
+class Candidate:
+    value: Any
+    confidence: float
+    page: int
+    bbox: tuple[float, float, float, float]
+    evidence: str
+    role: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelHit:
+    role: str
+    weight: float
+    start: int  # char offsets in the line's text
+    end: int
+
+
+@dataclass(slots=True)
+class Slot:
+    """Where a value for a label may sit: a line and where in it to start, and how far away."""
+
+    page: Page
+    line: Line
+    start: int
+    distance: int  # 0 same line after label, 1 beside on the row, 2+ rows below
+
+
+class Labeler:
+    """spaCy Matcher over all label roles; built once per process."""
+
+    def __init__(self) -> None:
+        import spacy
+        from spacy.matcher import Matcher
+
+        self.nlp = spacy.blank("en")
+        self.matcher = Matcher(self.nlp.vocab)
+        self.weights: dict[tuple[str, int], float] = {}
+        data = tomllib.loads(resources.files("extractors").joinpath("labels.toml").read_text())
+        for role, spec in data.items():
+            patterns = []
+            for i, phrase in enumerate(spec["phrases"]):
+                key = f"{role}#{i}"
+                patterns = [[_token_pattern(t) for t in self.nlp.make_doc(phrase["text"])]]
+                self.matcher.add(key, patterns)
+                self.weights[(role, i)] = float(phrase["weight"])
+
+    def hits(self, text: str) -> list[LabelHit]:
+        doc = self.nlp.make_doc(text)
+        out: list[LabelHit] = []
+        for match_id, s, e in self.matcher(doc):
+            role, idx = self.nlp.vocab.strings[match_id].split("#")
+            span = doc[s:e]
+            out.append(
+                LabelHit(role, self.weights[(role, int(idx))], span.start_char, span.end_char)
+            )
+        return out
+
+
+def _token_pattern(token: Any) -> dict[str, Any]:
+    text = token.lower_
+    if token.is_alpha and len(text) >= 10:
+        return {"LOWER": {"FUZZY2": text}}
+    if token.is_alpha and len(text) >= 6:
+        return {"LOWER": {"FUZZY1": text}}
+    return {"LOWER": text}
+
+
+@lru_cache(maxsize=1)
+def labeler() -> Labeler:
+    return Labeler()
+
+
+@dataclass
+class Context:
+    """One document plus what the extractors compute once and share."""
+
+    doc: Document
+    _hits: dict[int, list[LabelHit]] = field(default_factory=dict)
+
+    @cached_property
+    def labeler(self) -> Labeler:
+        return labeler()
+
+    def hits(self, line: Line, role: str | None = None) -> list[LabelHit]:
+        key = id(line)
+        if key not in self._hits:
+            self._hits[key] = self.labeler.hits(line.text)
+        hs = self._hits[key]
+        return [h for h in hs if h.role == role] if role else hs
+
+    def labelled(self, role: str) -> Iterator[tuple[Page, int, Line, LabelHit]]:
+        """Every occurrence of a role's labels, keeping the longest where they overlap."""
+        for page, i, line in self.doc.lines():
+            hs = sorted(self.hits(line, role), key=lambda h: (h.start, -(h.end - h.start)))
+            last_end = -1
+            for h in hs:
+                if h.start >= last_end:
+                    yield page, i, line, h
+                    last_end = h.end
+
+    def slots(self, page: Page, index: int, label_end: int, rows_below: int = 2) -> list[Slot]:
+        """Places a value for the label ending at `label_end` of line `index` may sit."""
+        line = page.lines[index]
+        out = [Slot(page, line, label_end, 0)]
+        x0, _, x1, _ = line.bbox
+        label_x0 = line.span_bbox(0, max(label_end, 1))[0]
+        label_x1 = line.span_bbox(max(label_end - 1, 0), max(label_end, 1))[2]
+        right = [ln for ln in page.lines if ln.row == line.row and ln.bbox[0] >= x1 - 1]
+        out += [Slot(page, ln, 0, 1) for ln in sorted(right, key=lambda ln: ln.bbox[0])[:1]]
+        for ln in page.lines:
+            gap = ln.row - line.row
+            if 1 <= gap <= rows_below and ln.bbox[0] < max(label_x1, x1) + 20:
+                if ln.bbox[2] > label_x0 - 20:
+                    out.append(Slot(page, ln, 0, gap + 1))
+        return out
+
+    def near_label(self, line: Line, start: int, role: str, window: int = 40) -> float:
+        """Strongest label of `role` ending just before `start` on the same line (0 if none)."""
+        best = 0.0
+        for h in self.hits(line, role):
+            if h.end <= start and start - h.end <= window:
+                best = max(best, h.weight * (1.0 - (start - h.end) / (window * 2)))
+        return best
+
+
+def field_from(c: Candidate | None) -> dict[str, Any]:
+    if c is None:
+        return {"value": None, "confidence": 0.0}
+    return {
+        "value": c.value,
+        "confidence": round(min(max(c.confidence, 0.0), 1.0), 3),
+        "page": c.page,
+        "bbox": [round(v, 1) for v in c.bbox],
+        "evidence": c.evidence,
+    }

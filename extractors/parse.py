@@ -1,0 +1,157 @@
+"""Value parsers for dates, money, phones and years as letters print them, OCR noise included.
+
+Pure functions over one line of text, returning spans so evidence and boxes can be traced back.
+OCR repairs happen only inside a token already shaped like the value (a digit context), where
+the reading is certain: "S1,O75.2l" in a money slot is $1,075.21, but "SOLD" stays a word.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+}
+_MONTH_WORD = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+# Digits as OCR may misread them inside a numeric token.
+_D = r"[0-9OoIl|SB]"
+_DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8"})
+
+_SPELLED = re.compile(
+    _MONTH_WORD + r"\.?\s*(?P<day>" + _D + r"{1,2})\s*[,.]?\s*(?P<year>(?:19|2[0O])" + _D + r"{2})\b",
+    re.IGNORECASE,
+)
+_DAY_FIRST = re.compile(
+    r"\b(?P<day>\d{1,2})\s+" + _MONTH_WORD + r"\.?,?\s+(?P<year>(?:19|20)\d{2})\b", re.IGNORECASE
+)
+_NUMERIC = re.compile(
+    r"(?<![\d/.-])(?P<m>" + _D + r"{1,2})\s?(?P<sep>[/.-])\s?(?P<d>" + _D + r"{1,2})\s?(?P=sep)\s?"
+    r"(?P<y>(?:19|20)?" + _D + r"{2})(?![\d/])"
+)
+_ISO = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    value: object
+    start: int
+    end: int
+
+
+def _digits(s: str) -> str:
+    return s.translate(_DIGIT_FIX)
+
+
+def _mkdate(y: str, m: int, d: str) -> dt.date | None:
+    year = int(_digits(y))
+    if year < 100:
+        year += 2000 if year < 70 else 1900
+    try:
+        return dt.date(year, m, int(_digits(d)))
+    except ValueError:
+        return None
+
+
+def find_dates(text: str) -> list[Span]:
+    """Every date in a line: spelled, day-first spelled, numeric US (m/d/y) and ISO."""
+    found: list[Span] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(date: dt.date | None, m: re.Match[str]) -> None:
+        if date is None or any(s < m.end() and m.start() < e for s, e in taken):
+            return
+        found.append(Span(date, m.start(), m.end()))
+        taken.append((m.start(), m.end()))
+
+    for m in _SPELLED.finditer(text):
+        add(_mkdate(m["year"], MONTHS[m["month"][:3].lower()], m["day"]), m)
+    for m in _DAY_FIRST.finditer(text):
+        add(_mkdate(m["year"], MONTHS[m["month"][:3].lower()], m["day"]), m)
+    for m in _ISO.finditer(text):
+        add(_mkdate(m["y"], int(m["m"]), m["d"]), m)
+    for m in _NUMERIC.finditer(text):
+        if m["sep"] == "." and len(m["y"]) == 2:
+            continue  # "1.075.21" is money, not a date
+        month = int(_digits(m["m"]))
+        if 1 <= month <= 12:
+            add(_mkdate(m["y"], month, m["d"]), m)
+    found.sort(key=lambda s: s.start)
+    return found
+
+
+_MONEY = re.compile(
+    r"(?P<neg>[-(]\s?)?(?P<cur>[$S5§]\s?)?(?P<num>\d{1,3}(?:[,.' ]\d{3})+|\d+)"
+    r"(?:(?P<dec>[.,])(?P<cents>\d{2}))?(?![\d%])(?P<close>\))?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    negative: bool
+    has_symbol: bool
+    has_cents: bool
+
+
+def find_money(text: str) -> list[Span]:
+    """Amounts with a currency sign or cents: '$1,075.21', 'S9,533', '(3,328.00)', '-3,328.00'.
+
+    A bare integer with neither sign nor cents is not money (years, zip codes, form numbers).
+    OCR's '$' read as 'S' or '5' counts as a sign only when the rest is a well-formed amount.
+    """
+    out: list[Span] = []
+    for m in _MONEY.finditer(text):
+        cur, num, cents = m["cur"], m["num"], m["cents"]
+        if not cur and not cents:
+            continue
+        if m.start("num") > 0 and text[m.start("num") - 1].isalnum() and not cur:
+            continue
+        if cur and cur.strip() in ("S", "5", "§"):
+            # Only a thousands-grouped or cents-bearing number after it makes 'S' a '$'.
+            before = text[m.start() - 1] if m.start() > 0 else " "
+            if before.isalnum() or not (cents or "," in num):
+                continue
+            if cur.strip() == "5" and not cents:
+                continue
+        groups = re.split(r"[,.' ]", num)
+        if len(groups) > 1 and any(len(g) != 3 for g in groups[1:]):
+            continue
+        if cents and m["dec"] == "," and "," in num:
+            continue  # "1,075,21" is ambiguous: leave it
+        digits = "".join(groups)
+        try:
+            amount = Decimal(digits + ("." + cents if cents else ""))
+        except InvalidOperation:
+            continue
+        negative = bool(m["neg"]) and (m["neg"].strip() == "-" or bool(m["close"]))
+        start = m.start() if negative or cur else m.start("num")
+        out.append(Span(Money(amount, negative, bool(cur), bool(cents)), start, m.end()))
+    return out
+
+
+_PHONE = re.compile(
+    r"(?<![\d-])(?:1\s?[-. ]?\s?)?\(?(?P<a>[2-9]\d{2})\)?\s?[-. ]?\s?(?P<b>\d{3})\s?[-. ]\s?"
+    r"(?P<c>\d{4})(?!\d)"
+)
+
+
+def find_phones(text: str) -> list[Span]:
+    """North American numbers, formatted NNN-NNN-NNNN (no leading 1)."""
+    fixed = re.sub(r"(?<=\d)[Oo](?=\d)|(?<=\d)[Oo](?=[-. ])|(?<=[-. ])[Oo](?=\d)", "0", text)
+    return [
+        Span(f"{m['a']}-{m['b']}-{m['c']}", m.start(), m.end()) for m in _PHONE.finditer(fixed)
+    ]
+
+
+_YEAR = re.compile(r"(?<![\d/.$,-])(?P<y>(?:19|20)\d{2})(?![\d,]|\.\d)")
+
+
+def find_years(text: str) -> list[Span]:
+    return [Span(int(m["y"]), m.start(), m.end()) for m in _YEAR.finditer(text)]

@@ -1,0 +1,38 @@
+"""The number the letter tells the reader to call (not fax, TTY, the Advocate or form orders)."""
+
+from __future__ import annotations
+
+from .base import Candidate, Context
+from .parse import find_phones
+
+DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
+
+
+def irs_phone(ctx: Context) -> Candidate | None:
+    best: Candidate | None = None
+    for page, i, line, hit in ctx.labelled("phone"):
+        for slot in ctx.slots(page, i, hit.end, rows_below=1):
+            spans = [s for s in find_phones(slot.line.text) if s.start >= slot.start]
+            if not spans:
+                continue
+            span = spans[0]
+            if slot.distance == 0 and span.start - hit.end > 45:
+                break
+            blockers = [
+                h for h in ctx.hits(slot.line, "not_phone") if h.start < span.start
+                and (slot.distance or h.start >= hit.start - 15)
+            ]
+            if blockers:
+                break
+            score = hit.weight * DECAY.get(slot.distance, 0.6)
+            if page.number == 1 and line.bbox[1] < page.height * 0.35:
+                score += 0.1
+            conf = score * (0.6 + 0.4 * slot.line.span_confidence(span.start, span.end))
+            if best is None or conf > best.confidence:
+                best = Candidate(
+                    span.value, min(conf, 1.0), page.number,
+                    slot.line.span_bbox(span.start, span.end),
+                    slot.line.text[max(0, span.start - 30) : span.end].strip(), "irs_phone",
+                )
+            break
+    return best

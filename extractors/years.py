@@ -1,0 +1,79 @@
+"""Every tax year or period the letter covers, from the labels and tables that name them."""
+
+from __future__ import annotations
+
+import re
+
+from .base import Candidate, Context
+from .parse import find_dates, find_years
+
+_FORM_YEAR = re.compile(r"(?<![\d/])((?:19|20)\d{2})\s+Form\s+\d", re.IGNORECASE)
+_NOT_TAX_YEAR = re.compile(r"rev\.?|cat\.?\s*no|publication|pub\.|copyright|©", re.IGNORECASE)
+
+
+def _values(text: str, start: int) -> list[tuple[int, int, int]]:
+    """(year, start, end) of period dates and bare years in `text` from `start`."""
+    out: list[tuple[int, int, int]] = []
+    dates = [d for d in find_dates(text) if d.start >= start]
+    for d in dates:
+        out.append((d.value.year, d.start, d.end))  # type: ignore[attr-defined]
+    for y in find_years(text):
+        if y.start >= start and not any(d.start <= y.start < d.end for d in dates):
+            prefix = text[max(0, y.start - 12) : y.start]
+            if not _NOT_TAX_YEAR.search(prefix):
+                out.append((int(y.value), y.start, y.end))  # type: ignore[call-overload]
+    return sorted(out, key=lambda v: v[1])
+
+
+def tax_years(ctx: Context, latest: int | None) -> Candidate:
+    years: dict[int, float] = {}
+    first: Candidate | None = None
+    for page, i, line, hit in ctx.labelled("tax_year"):
+        for slot in ctx.slots(page, i, hit.end, rows_below=2):
+            vals = _values(slot.line.text, slot.start)
+            if slot.distance == 0 and vals and vals[0][1] - hit.end > 30:
+                vals = []
+            if not vals:
+                continue
+            rows = [slot.line]
+            if slot.distance >= 2:  # a table column under its header: keep reading down
+                rows += _column_below(page, slot.line)
+            for row in rows:
+                for year, s, e in vals if row is slot.line else _values(row.text, 0)[:1]:
+                    conf = hit.weight * (0.6 + 0.4 * row.span_confidence(s, e))
+                    years[year] = max(years.get(year, 0.0), conf)
+                    if first is None:
+                        first = Candidate(
+                            [], conf, page.number, row.span_bbox(s, e), line.text, "tax_years"
+                        )
+            break
+    for page, _i, line in ctx.doc.lines():
+        for m in _FORM_YEAR.finditer(line.text):
+            years.setdefault(int(m[1]), 0.6)
+            if first is None:
+                first = Candidate([], 0.6, page.number, line.span_bbox(m.start(), m.end()),
+                                  line.text, "tax_years")
+    ceiling = (latest or 2100) + 0
+    kept = sorted(y for y in years if 1990 <= y <= ceiling)
+    if not kept or first is None:
+        return Candidate([], 0.5, 1, (0, 0, 0, 0), "", "tax_years")
+    first.value = kept
+    first.confidence = min(years[y] for y in kept)
+    return first
+
+
+def _column_below(page, header_line):  # type: ignore[no-untyped-def]
+    """Lines below a table cell in the same column, while they keep holding a date or year."""
+    x0, _, x1, _ = header_line.bbox
+    out = []
+    row = header_line.row
+    for ln in page.lines:
+        if ln.row <= row or ln.row > row + 12:
+            continue
+        if ln.bbox[2] < x0 - 10 or ln.bbox[0] > x1 + 10:
+            continue
+        if not _values(ln.text, 0):
+            break
+        out.append(ln)
+        row = ln.row
+    return out

@@ -1,0 +1,189 @@
+"""Accuracy on a labelled folder: per-field, by degradation/family/format, and the scam check.
+
+Labels come from the fixture generator (labels.jsonl). A field counts as right only when the
+record's value equals the label after trivial normalisation (case, spacing); a null where the
+label has a value is a miss, and a value where the label is null is a miss too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .pipeline import Options, read_letter
+from .record import CaseRecord
+
+FIELDS = (
+    "notice_code", "notice_date", "tax_years", "amount_due", "response_date",
+    "taxpayer_id_last4", "taxpayer_name", "tax_form", "irs_phone",
+)
+GROUPS = ("degradation", "family", "format")
+
+
+def _norm(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "amount_due":
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    if name == "tax_years":
+        return sorted(int(v) for v in value)
+    if name in ("taxpayer_name", "notice_code"):
+        return re.sub(r"[^A-Z0-9&]+", " ", str(value).upper()).strip()
+    return str(value)
+
+
+def compare(label: dict[str, Any], record: CaseRecord) -> dict[str, tuple[bool, Any, Any]]:
+    got = record.to_json_dict()["fields"]
+    out: dict[str, tuple[bool, Any, Any]] = {}
+    for name in FIELDS:
+        want = label["fields"].get(name)
+        have = got[name]["value"]
+        if name == "tax_years" and not want:
+            want = []
+        if name == "tax_years" and not have:
+            have = []
+        out[name] = (_norm(name, want) == _norm(name, have), want, have)
+    return out
+
+
+def evaluate(
+    folder: Path,
+    *,
+    options: Options | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    labels = [
+        json.loads(line)
+        for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    opts = replace(options or Options(), jobs=1)
+    workers = (options or Options()).jobs
+
+    def one(label: dict[str, Any]) -> tuple[dict[str, Any], CaseRecord]:
+        return label, read_letter(folder / label["file"], options=opts, errors="record")
+
+    rows: list[tuple[dict[str, Any], CaseRecord]] = []
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for i, row in enumerate(pool.map(one, labels), start=1):
+            rows.append(row)
+            if progress:
+                progress(i, len(labels))
+    return score(rows)
+
+
+def score(rows: list[tuple[dict[str, Any], CaseRecord]]) -> dict[str, Any]:
+    overall: dict[str, list[int]] = {f: [0, 0] for f in FIELDS}
+    grouped: dict[str, dict[str, dict[str, list[int]]]] = {
+        g: defaultdict(lambda: {f: [0, 0] for f in FIELDS}) for g in GROUPS
+    }
+    confusion: dict[str, dict[str, int]] = {
+        "scam": defaultdict(int), "genuine": defaultdict(int)
+    }
+    high_conf = [0, 0]
+    misses: list[dict[str, Any]] = []
+    failed = 0
+    for label, record in rows:
+        truth = "scam" if label.get("is_scam") else "genuine"
+        verdict = record.scam.verdict if record.status != "failed" else "failed"
+        confusion[truth][verdict] += 1
+        failed += record.status == "failed"
+        result = compare(label, record)
+        for name, (ok, want, have) in result.items():
+            overall[name][0] += ok
+            overall[name][1] += 1
+            for g in GROUPS:
+                cell = grouped[g][str(label.get(g))][name]
+                cell[0] += ok
+                cell[1] += 1
+            fv = getattr(record.fields, name)
+            if fv.value is not None and fv.confidence >= 0.9:
+                high_conf[0] += ok
+                high_conf[1] += 1
+            if not ok:
+                misses.append({
+                    "file": label["file"], "field": name, "expected": want, "read": have,
+                    "confidence": fv.confidence, "degradation": label.get("degradation"),
+                    "format": label.get("format"), "family": label.get("family"),
+                })
+    scams = sum(confusion["scam"].values())
+    genuine = sum(confusion["genuine"].values())
+    flagged = scams - confusion["scam"].get("genuine", 0) - confusion["scam"].get("failed", 0)
+    misses.sort(key=lambda m: -m["confidence"])
+    return {
+        "letters": len(rows),
+        "failed": failed,
+        "fields": {f: _rate(*v) for f, v in overall.items()},
+        "by": {
+            g: {k: {f: _rate(*v) for f, v in cells.items()} for k, cells in sorted(d.items())}
+            for g, d in grouped.items()
+        },
+        "scam": {
+            "recall": _rate(flagged, scams)["accuracy"],
+            "precision": _precision(confusion),
+            "false_alarm_rate": _rate(confusion["genuine"].get("scam", 0), genuine)["accuracy"],
+            "suspicious_rate_genuine": _rate(
+                confusion["genuine"].get("suspicious", 0), genuine
+            )["accuracy"],
+            "confusion": {k: dict(v) for k, v in confusion.items()},
+        },
+        "high_confidence": {"right": high_conf[0], "total": high_conf[1],
+                            "accuracy": _rate(*high_conf)["accuracy"]},
+        "worst_misses": misses[:25],
+    }
+
+
+def _rate(right: int, total: int) -> dict[str, Any]:
+    return {"right": right, "total": total, "accuracy": round(right / total, 4) if total else None}
+
+
+def _precision(confusion: dict[str, dict[str, int]]) -> float | None:
+    tp = sum(v for k, v in confusion["scam"].items() if k in ("scam", "suspicious"))
+    fp = sum(v for k, v in confusion["genuine"].items() if k in ("scam", "suspicious"))
+    return round(tp / (tp + fp), 4) if tp + fp else None
+
+
+def format_report(report: dict[str, Any]) -> str:
+    out = [f"letters: {report['letters']}   failed to read: {report['failed']}", ""]
+    out.append(f"{'field':<20}{'accuracy':>10}{'right/total':>14}")
+    for f, r in report["fields"].items():
+        acc = "-" if r["accuracy"] is None else f"{r['accuracy']:.1%}"
+        out.append(f"{f:<20}{acc:>10}{r['right']:>8}/{r['total']}")
+    for g, groups in report["by"].items():
+        out.append("")
+        out.append(f"by {g}:".ljust(20) + "".join(f"{f[:10]:>11}" for f in FIELDS))
+        for key, cells in groups.items():
+            vals = "".join(
+                f"{'-' if c['accuracy'] is None else format(c['accuracy'], '.0%'):>11}"
+                for c in cells.values()
+            )
+            n = next(iter(cells.values()))["total"]
+            out.append(f"  {key[:13]:<13}{n:>4} " + vals)
+    s = report["scam"]
+    out.append("")
+    out.append(
+        f"scam recall (flagged scam or suspicious): {s['recall']}   precision: {s['precision']}   "
+        f"genuine called scam: {s['false_alarm_rate']}   genuine called suspicious: "
+        f"{s['suspicious_rate_genuine']}"
+    )
+    out.append("confusion (truth -> verdict):")
+    for truth, row in s["confusion"].items():
+        out.append(f"  {truth:<8} " + "  ".join(f"{k}={v}" for k, v in sorted(row.items())))
+    hc = report["high_confidence"]
+    out.append(f"fields with confidence >= 0.9 that are right: {hc['right']}/{hc['total']} "
+               f"({hc['accuracy']})")
+    out.append("")
+    out.append("worst misses (most confident first):")
+    for m in report["worst_misses"]:
+        out.append(
+            f"  {m['file']:<14}{m['field']:<18} expected {m['expected']!r:<28} read {m['read']!r}"
+            f"  (conf {m['confidence']:.2f}, {m['degradation']}, {m['format']})"
+        )
+    return "\n".join(out)
