@@ -1,0 +1,77 @@
+"""Value parsers: the forms dates, amounts and phones take on real letters, and OCR slips."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from extractors.parse import find_dates, find_money, find_phones, find_years
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Notice date January 30, 2018", dt.date(2018, 1, 30)),
+        ("Jan. 30, 2018", dt.date(2018, 1, 30)),
+        ("Date: 03/15/2024", dt.date(2024, 3, 15)),
+        ("by 4/29/2019", dt.date(2019, 4, 29)),
+        ("2025-03-10", dt.date(2025, 3, 10)),
+        ("1 March 2024", dt.date(2024, 3, 1)),
+        ("SEPT 9, 2023", dt.date(2023, 9, 9)),
+        ("Jan. 3O, 2Ol8", dt.date(2018, 1, 30)),  # OCR O/l inside a date
+    ],
+)
+def test_dates(text: str, expected: dt.date) -> None:
+    assert [s.value for s in find_dates(text)] == [expected]
+
+
+@pytest.mark.parametrize("text", ["(Rev. 7-2019)", "ZIP 45999-0149", "February 30, 2018", "13/01/2020"])
+def test_not_dates(text: str) -> None:
+    assert find_dates(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "negative"),
+    [
+        ("Amount due: $1,075.21", "1075.21", False),
+        ("S9,533.53", "9533.53", False),  # '$' read as 'S'
+        ("$9,533", "9533", False),
+        ("Payments and credits -3,328.00", "3328.00", True),
+        ("($3,328.00)", "3328.00", True),
+        ("Total 1,075.21", "1075.21", False),
+        ("$ 16,519.00", "16519.00", False),
+    ],
+)
+def test_money(text: str, amount: str, negative: bool) -> None:
+    (span,) = find_money(text)
+    assert span.value.amount == Decimal(amount)
+    assert span.value.negative is negative
+
+
+@pytest.mark.parametrize("text", ["Tax year 2017", "ZIP 45999-0149", "SOLD 1,075", "Form 1040", "CP504"])
+def test_not_money(text: str) -> None:
+    assert find_money(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("Phone 1-800-829-1040", "800-829-1040"),
+        ("call (866) 883-2029", "866-883-2029"),
+        ("1(800)279-0231", "800-279-0231"),
+        ("800.829.0922 ext 123", "800-829-0922"),
+        ("Call 1-8OO-829-1040", "800-829-1040"),
+    ],
+)
+def test_phones(text: str, phone: str) -> None:
+    assert [s.value for s in find_phones(text)] == [phone]
+
+
+def test_phone_not_zip() -> None:
+    assert find_phones("Holtsville, NY 11742-9019") == []
+
+
+def test_years_skip_money_and_dates() -> None:
+    assert [s.value for s in find_years("Tax year 2017 $2,017.00 12/31/2016")] == [2017]
