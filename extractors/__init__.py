@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from ingest.document import Document
 from ingest.record import AmountField, FieldValue, Fields
 
-from . import amounts, codes, dates, forms, identity, phones, years
 from .base import Candidate, Context, field_from
 
 
@@ -18,6 +17,8 @@ class Extraction:
 
 
 def extract(doc: Document) -> Extraction:
+    from . import amounts, codes, dates, forms, identity, phones, years
+
     ctx = Context(doc)
     code, known = codes.notice_code(ctx)
     notice = dates.notice_date(ctx)

@@ -61,16 +61,24 @@ def taxpayer_name(ctx: Context) -> Candidate | None:
         block = _block_above(lines, idx)
         if len(block) < 2 or not _STREET.match(block[-1].text):
             continue
-        names = [ln for ln in block[:-1] if not _NOT_NAME.search(ln.text)]
-        if not names or any(_NOT_NAME.search(ln.text) for ln in block[:-1][:1]):
+        names: list[Line] = []
+        for ln in reversed(block[:-1]):  # upward from the street line while lines read as names
+            if not _name_like(ln.text):
+                break
+            names.insert(0, ln)
+        if not names:
             continue
         name = names[0]
         text = re.sub(r"\s+", " ", name.text).strip()
-        if len(re.sub(r"[^A-Za-z]", "", text)) < 3:
-            continue
         conf = 0.85 * (0.6 + 0.4 * name.confidence)
         return Candidate(text, conf, page.number, name.bbox, text, "taxpayer_name")
     return None
+
+
+def _name_like(text: str) -> bool:
+    letters = sum(c.isalpha() for c in text)
+    digits = sum(c.isdigit() for c in text)
+    return letters >= 3 and digits <= 2 and not _NOT_NAME.search(text)
 
 
 def _block_above(lines: list[Line], idx: int) -> list[Line]:

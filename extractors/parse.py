@@ -136,6 +136,8 @@ def find_money(text: str) -> list[Span]:
     return out
 
 
+# A run shaped like a phone number, in which OCR's letter O can only be a zero.
+_PHONEISH = re.compile(r"(?<![A-Za-z])[\dOo]{1,4}(?:[-. ()]{1,2}[\dOo]{3,4}){2}(?![A-Za-z])")
 _PHONE = re.compile(
     r"(?<![\d-])(?:1\s?[-. ]?\s?)?\(?(?P<a>[2-9]\d{2})\)?\s?[-. ]?\s?(?P<b>\d{3})\s?[-. ]\s?"
     r"(?P<c>\d{4})(?!\d)"
@@ -144,7 +146,7 @@ _PHONE = re.compile(
 
 def find_phones(text: str) -> list[Span]:
     """North American numbers, formatted NNN-NNN-NNNN (no leading 1)."""
-    fixed = re.sub(r"(?<=\d)[Oo](?=\d)|(?<=\d)[Oo](?=[-. ])|(?<=[-. ])[Oo](?=\d)", "0", text)
+    fixed = _PHONEISH.sub(lambda m: m[0].replace("O", "0").replace("o", "0"), text)
     return [
         Span(f"{m['a']}-{m['b']}-{m['c']}", m.start(), m.end()) for m in _PHONE.finditer(fixed)
     ]

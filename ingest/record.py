@@ -79,6 +79,8 @@ class TimelineStep(BaseModel):
     action: str
     kind: Literal["deadline", "right", "expected", "option"]
     basis: str
+    days_left: int | None = None  # counted from --today; negative when past
+    urgency: Literal["overdue", "due_within_7_days", "upcoming"] | None = None
 
 
 class Review(BaseModel):
