@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingest.document import Document
-from ingest.record import AmountField, FieldValue, Fields
+from ingest.record import AmountField, Fields, FieldValue
 
 from .base import Candidate, Context, field_from
 

@@ -129,18 +129,10 @@ class Context:
         out += [Slot(page, ln, 0, 1) for ln in sorted(right, key=lambda ln: ln.bbox[0])[:1]]
         for ln in page.lines:
             gap = ln.row - line.row
-            if 1 <= gap <= rows_below and ln.bbox[0] < max(label_x1, x1) + 20:
-                if ln.bbox[2] > label_x0 - 20:
-                    out.append(Slot(page, ln, 0, gap + 1))
+            below = 1 <= gap <= rows_below
+            if below and ln.bbox[0] < max(label_x1, x1) + 20 and ln.bbox[2] > label_x0 - 20:
+                out.append(Slot(page, ln, 0, gap + 1))
         return out
-
-    def near_label(self, line: Line, start: int, role: str, window: int = 40) -> float:
-        """Strongest label of `role` ending just before `start` on the same line (0 if none)."""
-        best = 0.0
-        for h in self.hits(line, role):
-            if h.end <= start and start - h.end <= window:
-                best = max(best, h.weight * (1.0 - (start - h.end) / (window * 2)))
-        return best
 
 
 def field_from(c: Candidate | None) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def _normalise(raw: str) -> str:
         body = m[2]
         digits = re.match(r"[0-9OIlSB]+", body)
         head = digits[0].translate(_OCR_DIGITS) if digits else ""
-        return f"{m[1].upper()}{head}{body[len(head):].upper()}"
+        return f"{m[1].upper()}{head}{body[len(head) :].upper()}"
     return raw
 
 

@@ -32,15 +32,24 @@ def tax_form(ctx: Context) -> Candidate | None:
         for m in _FORM_NUMBER.finditer(line.text):
             f = _canon(m["f"])
             labelled.setdefault(
-                f, Candidate(f, 0.9 * (0.6 + 0.4 * line.confidence), page.number,
-                             line.span_bbox(m.start(), m.end()), line.text, "tax_form")
+                f,
+                Candidate(
+                    f,
+                    0.9 * (0.6 + 0.4 * line.confidence),
+                    page.number,
+                    line.span_bbox(m.start(), m.end()),
+                    line.text,
+                    "tax_form",
+                ),
             )
         for m in _FORM.finditer(line.text):
             f = _canon(m["f"])
             counts[f] += 1
             first.setdefault(
-                f, Candidate(f, 0.0, page.number, line.span_bbox(m.start(), m.end()),
-                             line.text, "tax_form")
+                f,
+                Candidate(
+                    f, 0.0, page.number, line.span_bbox(m.start(), m.end()), line.text, "tax_form"
+                ),
             )
     if labelled:
         return max(labelled.values(), key=lambda c: (counts[c.value], c.confidence))

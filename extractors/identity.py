@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.document import Line, Page
+from ingest.document import Line
 
 from .base import Candidate, Context
 
@@ -42,8 +42,12 @@ def taxpayer_id_last4(ctx: Context) -> Candidate | None:
             if best is None or conf > best.confidence:
                 masked = "***-**-" + last
                 best = Candidate(
-                    last, conf, page.number, slot.line.span_bbox(m.start(), m.end()),
-                    f"{line.text[: hit.end]} {masked}", "taxpayer_id_last4",
+                    last,
+                    conf,
+                    page.number,
+                    slot.line.span_bbox(m.start(), m.end()),
+                    f"{line.text[: hit.end]} {masked}",
+                    "taxpayer_id_last4",
                 )
             break
     return best
@@ -98,5 +102,3 @@ def _block_above(lines: list[Line], idx: int) -> list[Line]:
                 break
     # Keep only the contiguous left-aligned run ending just above the city line.
     return block
-
-

@@ -13,8 +13,19 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 _MONTH_WORD = (
     r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -25,7 +36,12 @@ _D = r"[0-9OoIl|SB]"
 _DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8"})
 
 _SPELLED = re.compile(
-    _MONTH_WORD + r"\.?\s*(?P<day>" + _D + r"{1,2})\s*[,.]?\s*(?P<year>(?:19|2[0O])" + _D + r"{2})\b",
+    _MONTH_WORD
+    + r"\.?\s*(?P<day>"
+    + _D
+    + r"{1,2})\s*[,.]?\s*(?P<year>(?:19|2[0O])"
+    + _D
+    + r"{2})\b",
     re.IGNORECASE,
 )
 _DAY_FIRST = re.compile(
@@ -147,9 +163,7 @@ _PHONE = re.compile(
 def find_phones(text: str) -> list[Span]:
     """North American numbers, formatted NNN-NNN-NNNN (no leading 1)."""
     fixed = _PHONEISH.sub(lambda m: m[0].replace("O", "0").replace("o", "0"), text)
-    return [
-        Span(f"{m['a']}-{m['b']}-{m['c']}", m.start(), m.end()) for m in _PHONE.finditer(fixed)
-    ]
+    return [Span(f"{m['a']}-{m['b']}-{m['c']}", m.start(), m.end()) for m in _PHONE.finditer(fixed)]
 
 
 _YEAR = re.compile(r"(?<![\d/.$,-])(?P<y>(?:19|20)\d{2})(?![\d,]|\.\d)")

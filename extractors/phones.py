@@ -19,8 +19,9 @@ def irs_phone(ctx: Context) -> Candidate | None:
             if slot.distance == 0 and span.start - hit.end > 45:
                 break
             blockers = [
-                h for h in ctx.hits(slot.line, "not_phone") if h.start < span.start
-                and (slot.distance or h.start >= hit.start - 15)
+                h
+                for h in ctx.hits(slot.line, "not_phone")
+                if h.start < span.start and (slot.distance or h.start >= hit.start - 15)
             ]
             if blockers:
                 break
@@ -30,9 +31,12 @@ def irs_phone(ctx: Context) -> Candidate | None:
             conf = score * (0.6 + 0.4 * slot.line.span_confidence(span.start, span.end))
             if best is None or conf > best.confidence:
                 best = Candidate(
-                    span.value, min(conf, 1.0), page.number,
+                    span.value,
+                    min(conf, 1.0),
+                    page.number,
                     slot.line.span_bbox(span.start, span.end),
-                    slot.line.text[max(0, span.start - 30) : span.end].strip(), "irs_phone",
+                    slot.line.text[max(0, span.start - 30) : span.end].strip(),
+                    "irs_phone",
                 )
             break
     return best

@@ -51,8 +51,9 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
         for m in _FORM_YEAR.finditer(line.text):
             years.setdefault(int(m[1]), 0.6)
             if first is None:
-                first = Candidate([], 0.6, page.number, line.span_bbox(m.start(), m.end()),
-                                  line.text, "tax_years")
+                first = Candidate(
+                    [], 0.6, page.number, line.span_bbox(m.start(), m.end()), line.text, "tax_years"
+                )
     ceiling = (latest or 2100) + 0
     kept = sorted(y for y in years if 1990 <= y <= ceiling)
     if not kept or first is None:

@@ -1,7 +1,7 @@
 """irs-ingest: scanned IRS letters in, typed case records out.
 
-    from ingest import read_letter
-    record = read_letter("letter.pdf")      # a path, the file's bytes, or a PIL image
+from ingest import read_letter
+record = read_letter("letter.pdf")      # a path, the file's bytes, or a PIL image
 """
 
 from .errors import ExitCode, IngestError

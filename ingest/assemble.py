@@ -1,4 +1,4 @@
-"""From a Document to a CaseRecord: fields, notice type and stage, scam verdict, timeline, review."""
+"""From a Document to a CaseRecord: fields, notice and stage, scam verdict, timeline, review."""
 
 from __future__ import annotations
 

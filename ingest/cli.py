@@ -50,14 +50,22 @@ def _options(page_timeout: float, jobs: int | None, today: dt.datetime | None) -
 
 
 _timeout_opt = click.option(
-    "--page-timeout", default=120.0, show_default=True, help="Seconds before OCR of one page is killed."
+    "--page-timeout",
+    default=120.0,
+    show_default=True,
+    help="Seconds before OCR of one page is killed.",
 )
 _jobs_opt = click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), default=None,
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
     help="Parallel tesseract processes [default: number of cores].",
 )
 _today_opt = click.option(
-    "--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
     help="Date to count days left from (YYYY-MM-DD) [default: today].",
 )
 
@@ -92,8 +100,13 @@ def file_cmd(
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the records (JSON Lines, one record per letter).")
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the records (JSON Lines, one record per letter).",
+)
 @_timeout_opt
 @_jobs_opt
 @_today_opt
@@ -125,8 +138,9 @@ def batch(
     took = time.monotonic() - start
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())) or "no files"
     verdicts = ", ".join(f"{k} {v}" for k, v in sorted(result.verdicts.items()))
-    click.echo(f"{result.files} files in {took:.1f} s: {counts}; verdicts: {verdicts}; -> {out}",
-               err=True)
+    click.echo(
+        f"{result.files} files in {took:.1f} s: {counts}; verdicts: {verdicts}; -> {out}", err=True
+    )
     if result.failed:
         sys.exit(int(ExitCode.BATCH_FAILURES))
 
@@ -147,8 +161,10 @@ def doctor() -> None:
     info = probe()
     ok = True
     if info.path is None:
-        click.echo("tesseract: NOT FOUND. Install: apt-get install tesseract-ocr "
-                   "tesseract-ocr-eng tesseract-ocr-osd")
+        click.echo(
+            "tesseract: NOT FOUND. Install: apt-get install tesseract-ocr "
+            "tesseract-ocr-eng tesseract-ocr-osd"
+        )
         sys.exit(int(ExitCode.MISSING_DEPENDENCY))
     click.echo(f"tesseract: {info.version or 'unknown version'} at {info.path}")
     click.echo(f"languages: {', '.join(info.languages) or 'none'}")
@@ -171,8 +187,9 @@ def eval_cmd(folder: Path, as_json: bool, jobs: int | None) -> None:
     from .evaluate import evaluate, format_report
 
     if not (folder / "labels.jsonl").is_file():
-        raise click.UsageError(f"{folder} has no labels.jsonl (make one with "
-                               "'irs-ingest fixtures generate')")
+        raise click.UsageError(
+            f"{folder} has no labels.jsonl (make one with 'irs-ingest fixtures generate')"
+        )
 
     def progress(i: int, n: int) -> None:
         if i % 10 == 0 or i == n:
@@ -190,10 +207,16 @@ def fixtures() -> None:
 @fixtures.command("generate")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--count", "-n", default=200, show_default=True, help="How many letters.")
-@click.option("--seed", "-s", default=1, show_default=True, help="Random seed (same seed, same letters).")
+@click.option(
+    "--seed", "-s", default=1, show_default=True, help="Random seed (same seed, same letters)."
+)
 def fixtures_generate(out: Path, count: int, seed: int) -> None:
     """Write COUNT synthetic letters (genuine and scam) plus labels.jsonl into OUT."""
     from fixtures.generator import generate
 
     labels = generate(out, count, seed)
     click.echo(f"wrote {len(labels)} letters and labels.jsonl to {out}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -21,8 +21,15 @@ from .pipeline import Options, read_letter
 from .record import CaseRecord
 
 FIELDS = (
-    "notice_code", "notice_date", "tax_years", "amount_due", "response_date",
-    "taxpayer_id_last4", "taxpayer_name", "tax_form", "irs_phone",
+    "notice_code",
+    "notice_date",
+    "tax_years",
+    "amount_due",
+    "response_date",
+    "taxpayer_id_last4",
+    "taxpayer_name",
+    "tax_form",
+    "irs_phone",
 )
 GROUPS = ("degradation", "family", "format")
 
@@ -84,9 +91,7 @@ def score(rows: list[tuple[dict[str, Any], CaseRecord]]) -> dict[str, Any]:
     grouped: dict[str, dict[str, dict[str, list[int]]]] = {
         g: defaultdict(lambda: {f: [0, 0] for f in FIELDS}) for g in GROUPS
     }
-    confusion: dict[str, dict[str, int]] = {
-        "scam": defaultdict(int), "genuine": defaultdict(int)
-    }
+    confusion: dict[str, dict[str, int]] = {"scam": defaultdict(int), "genuine": defaultdict(int)}
     high_conf = [0, 0]
     misses: list[dict[str, Any]] = []
     failed = 0
@@ -108,11 +113,18 @@ def score(rows: list[tuple[dict[str, Any], CaseRecord]]) -> dict[str, Any]:
                 high_conf[0] += ok
                 high_conf[1] += 1
             if not ok:
-                misses.append({
-                    "file": label["file"], "field": name, "expected": want, "read": have,
-                    "confidence": fv.confidence, "degradation": label.get("degradation"),
-                    "format": label.get("format"), "family": label.get("family"),
-                })
+                misses.append(
+                    {
+                        "file": label["file"],
+                        "field": name,
+                        "expected": want,
+                        "read": have,
+                        "confidence": fv.confidence,
+                        "degradation": label.get("degradation"),
+                        "format": label.get("format"),
+                        "family": label.get("family"),
+                    }
+                )
     scams = sum(confusion["scam"].values())
     genuine = sum(confusion["genuine"].values())
     flagged = scams - confusion["scam"].get("genuine", 0) - confusion["scam"].get("failed", 0)
@@ -129,13 +141,16 @@ def score(rows: list[tuple[dict[str, Any], CaseRecord]]) -> dict[str, Any]:
             "recall": _rate(flagged, scams)["accuracy"],
             "precision": _precision(confusion),
             "false_alarm_rate": _rate(confusion["genuine"].get("scam", 0), genuine)["accuracy"],
-            "suspicious_rate_genuine": _rate(
-                confusion["genuine"].get("suspicious", 0), genuine
-            )["accuracy"],
+            "suspicious_rate_genuine": _rate(confusion["genuine"].get("suspicious", 0), genuine)[
+                "accuracy"
+            ],
             "confusion": {k: dict(v) for k, v in confusion.items()},
         },
-        "high_confidence": {"right": high_conf[0], "total": high_conf[1],
-                            "accuracy": _rate(*high_conf)["accuracy"]},
+        "high_confidence": {
+            "right": high_conf[0],
+            "total": high_conf[1],
+            "accuracy": _rate(*high_conf)["accuracy"],
+        },
         "worst_misses": misses[:25],
     }
 
@@ -177,8 +192,10 @@ def format_report(report: dict[str, Any]) -> str:
     for truth, row in s["confusion"].items():
         out.append(f"  {truth:<8} " + "  ".join(f"{k}={v}" for k, v in sorted(row.items())))
     hc = report["high_confidence"]
-    out.append(f"fields with confidence >= 0.9 that are right: {hc['right']}/{hc['total']} "
-               f"({hc['accuracy']})")
+    out.append(
+        f"fields with confidence >= 0.9 that are right: {hc['right']}/{hc['total']} "
+        f"({hc['accuracy']})"
+    )
     out.append("")
     out.append("worst misses (most confident first):")
     for m in report["worst_misses"]:

@@ -115,7 +115,9 @@ def _orientation(image: Image.Image, page: int, timeout: float) -> int:
     """Clockwise degrees to turn the page upright per tesseract's OSD, 0 when unsure."""
     try:
         osd = pytesseract.image_to_osd(
-            image, config="--psm 0 -c min_characters_to_try=10", timeout=timeout,
+            image,
+            config="--psm 0 -c min_characters_to_try=10",
+            timeout=timeout,
             output_type=pytesseract.Output.DICT,
         )
     except pytesseract.TesseractNotFoundError:

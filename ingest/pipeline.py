@@ -115,7 +115,10 @@ def _read_pages(src: sources.Source, opts: Options) -> tuple[list[Page], list[Oc
         assert raw.image is not None
         try:
             result = ocr.ocr_page(
-                raw.image, scale=raw.scale, page=raw.number, lang=opts.lang,
+                raw.image,
+                scale=raw.scale,
+                page=raw.number,
+                lang=opts.lang,
                 timeout=opts.page_timeout,
             )
         except TesseractMissingError:

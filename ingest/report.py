@@ -27,14 +27,20 @@ def summary(record: CaseRecord) -> str:
     if f.tax_years.value:
         out.append(f"  Tax years:  {', '.join(str(y) for y in f.tax_years.value)}")
     amount = f.amount_due.value
-    out.append(f"  Amount due: {'$' + format(amount, ',.2f') if amount is not None else 'none stated'}")
+    out.append(
+        f"  Amount due: {'$' + format(amount, ',.2f') if amount is not None else 'none stated'}"
+    )
     out.append(f"  Respond by: {f.response_date.value or 'no date printed'}")
     if f.taxpayer_name.value:
-        last4 = f" (SSN/EIN ending {f.taxpayer_id_last4.value})" if f.taxpayer_id_last4.value else ""
+        last4 = (
+            f" (SSN/EIN ending {f.taxpayer_id_last4.value})" if f.taxpayer_id_last4.value else ""
+        )
         out.append(f"  For:        {f.taxpayer_name.value}{last4}")
     if f.irs_phone.value:
         out.append(f"  Phone:      {f.irs_phone.value}")
-    out.append(f"  Scam check: {VERDICT_WORDS[record.scam.verdict]} (score {record.scam.score:.2f})")
+    out.append(
+        f"  Scam check: {VERDICT_WORDS[record.scam.verdict]} (score {record.scam.score:.2f})"
+    )
     for s in record.scam.signals[:5]:
         sign = "+" if s.weight > 0 else "-"
         out.append(f"    {sign} {s.message}" + (f': "{s.evidence}"' if s.evidence else ""))
@@ -47,7 +53,18 @@ def summary(record: CaseRecord) -> str:
         out.append("  Next steps:")
         for step in record.timeline:
             when = f"{step.date}  " if step.date else ""
-            out.append(f"    - {when}{step.action}  [{step.basis}]")
+            left = step.days_left
+            if step.urgency is None or left is None:
+                due = ""
+            elif step.urgency == "overdue":
+                due = f"  (OVERDUE by {-left} day{'s' if left != -1 else ''})"
+            elif left == 0:
+                due = "  (DUE TODAY)"
+            elif step.urgency == "due_within_7_days":
+                due = f"  (DUE IN {left} DAY{'S' if left != 1 else ''})"
+            else:
+                due = f"  ({left} days left)"
+            out.append(f"    - {when}{step.action}{due}  [{step.basis}]")
     if record.review.needed:
         out.append("  Needs review: " + "; ".join(record.review.reasons))
     for err in record.errors:

@@ -27,7 +27,9 @@ def test_dates(text: str, expected: dt.date) -> None:
     assert [s.value for s in find_dates(text)] == [expected]
 
 
-@pytest.mark.parametrize("text", ["(Rev. 7-2019)", "ZIP 45999-0149", "February 30, 2018", "13/01/2020"])
+@pytest.mark.parametrize(
+    "text", ["(Rev. 7-2019)", "ZIP 45999-0149", "February 30, 2018", "13/01/2020"]
+)
 def test_not_dates(text: str) -> None:
     assert find_dates(text) == []
 
@@ -50,7 +52,9 @@ def test_money(text: str, amount: str, negative: bool) -> None:
     assert span.value.negative is negative
 
 
-@pytest.mark.parametrize("text", ["Tax year 2017", "ZIP 45999-0149", "SOLD 1,075", "Form 1040", "CP504"])
+@pytest.mark.parametrize(
+    "text", ["Tax year 2017", "ZIP 45999-0149", "SOLD 1,075", "Form 1040", "CP504"]
+)
 def test_not_money(text: str) -> None:
     assert find_money(text) == []
 

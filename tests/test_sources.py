@@ -1,4 +1,4 @@
-"""Sources: type from content, text layer versus OCR, every TIFF frame, EXIF orientation, bad input."""
+"""Sources: type from content, text layer or OCR, every TIFF frame, EXIF orientation, bad input."""
 
 from __future__ import annotations
 
@@ -50,8 +50,13 @@ def encode(img: Image.Image, fmt: str, **kw: object) -> bytes:
 
 @pytest.mark.parametrize(
     ("head", "media"),
-    [(b"%PDF-1.7\n", sources.PDF), (b"\x89PNG\r\n\x1a\n....", sources.PNG),
-     (b"\xff\xd8\xff\xe0", sources.JPEG), (b"II*\x00", sources.TIFF), (b"MM\x00*", sources.TIFF)],
+    [
+        (b"%PDF-1.7\n", sources.PDF),
+        (b"\x89PNG\r\n\x1a\n....", sources.PNG),
+        (b"\xff\xd8\xff\xe0", sources.JPEG),
+        (b"II*\x00", sources.TIFF),
+        (b"MM\x00*", sources.TIFF),
+    ],
 )
 def test_sniff_by_magic_bytes(head: bytes, media: str) -> None:
     assert sources.sniff(head) == media

@@ -1,0 +1,1 @@
+"""Classifiers over a letter's text and fields: notice type, scam assessment, review routing."""

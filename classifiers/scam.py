@@ -1,0 +1,557 @@
+"""Scam-versus-genuine assessment of one letter's text: signals with evidence, a score, a verdict.
+
+Why rules and not a model: a mailroom clerk must be told *why* ("asks for gift cards"), and the
+genuine/scam texts we have are a few dozen, far too few to train on. The lexicon is data
+(scam_rules.toml); facts the notice catalog owns (IRS phone numbers, authorised private
+collection agencies) come from `ingest.catalog` and are skipped while it is not importable.
+
+Scoring. Each signal carries a weight in logit units (positive: scam marker, negative:
+legitimacy marker); a code counts once. ``score = logistic(BIAS + scam weights + max(legitimacy
+weights, -LEGIT_CAP))``. Legitimacy markers (campus address, masked SSN, "United States
+Treasury") are easy to copy, so their total is capped: they can talk a weak hint down to
+"genuine" but never outweigh a marker no genuine IRS letter carries (tier 5: gift cards, a payee
+other than the Treasury, an agency that does not exist).
+
+Negation. Genuine letters quote scam words in order to deny them ("the IRS will never ask you to
+pay with gift cards", "this is not a warrant"). A hit is dropped when, in its own sentence and at
+most `window_chars` before it, a negator either directly precedes it with only filler words in
+between, or is followed within four words by a demand verb (ask, accept, call, send, threaten
+...). A negator inside an if/unless clause does not count ("if you do not call within 24
+hours, ..."), nor one separated from the hit by a new clause ("we have not received your
+payment, so police ..."). A sentence that warns about scams ("scammers demand gift cards") is
+advice, not a demand. Rules for names that exist only in scams (fake agencies) are never negated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from difflib import SequenceMatcher
+from functools import cached_property, lru_cache
+from importlib import resources
+from typing import Any
+
+from ingest.record import Scam, ScamSignal
+
+# Prior log-odds before any signal: most letters a mailroom scans are genuine.
+BIAS = -1.0
+# Most that legitimacy markers together may subtract: less than a tier-5 weight minus the
+# margin to SCAM_AT, so one never-genuine marker still yields "scam" on a polished fake.
+LEGIT_CAP = 2.0
+# score >= SUSPICIOUS_AT (log-odds >= 0): any unexplained marker on a letter with no
+# legitimacy markers goes to a person; review is cheap, a missed scam is not.
+SUSPICIOUS_AT = 0.5
+# score >= SCAM_AT (log-odds >= 1.39): needs a strong marker that survives the legitimacy
+# cap. Kept high because calling a genuine final notice a scam costs someone their hearing
+# rights; weak hints alone (unknown phone, no notice number) stop at "suspicious".
+SCAM_AT = 0.8
+EVIDENCE_MAX = 80
+
+_RULES_FILE = "scam_rules.toml"
+
+# OCR confusions folded into phrase patterns (letters are matched case-insensitively).
+_OCR_CLASSES = {"o": "[o0]", "i": "[il1|!]", "l": "[li1|]", "s": "[s5]"}
+_ABBREVIATIONS = frozenset(
+    ["inc", "co", "corp", "ltd", "no", "nos", "st", "mr", "mrs", "ms", "dr", "jr", "sr", "vs",
+     "etc", "dept", "ave", "blvd", "rd", "ste", "apt", "fl", "ft", "mt", "pub", "rev", "sec"]
+)  # fmt: skip
+_TRANSLATE = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'", "\u02bc": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+        "\u00a0": " ", "\t": " ", "\r": "\n", "\f": "\n\n", "\u00ad": "",
+    }
+)  # fmt: skip
+_DEHYPHEN = re.compile(r"([a-z])-\n[ ]*([a-z])")
+_SPACES = re.compile(r"[ ]+")
+_LINE_EDGES = re.compile(r" *\n *")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+# OCR reads "$" as "S" before an amount: "S1,075.21".
+_S_FOR_DOLLAR = re.compile(r"(?<![A-Za-z])S ?(?=\d{1,3}(?:,\d{3})*\.\d{2}\b)")
+_BOUNDARY = re.compile(r"[!?;\u2022\u00b7\u25aa\u25cf\u25a0]|\n\s*\n|\n(?=[-*] )|\.(?=\s|$)")
+_TOKEN_BEFORE = re.compile(r"([A-Za-z]+)$")
+_WORD = re.compile(r"[a-z']+")
+# A 9-digit SSN/EIN-looking number: 123-45-6789, 123 45 6789, 123456789, 12-3456789.
+_ID_NUMBER = re.compile(r"(?<![\d*-])(?:\d{3}([ -])\d{2}\1\d{4}|\d{9}|\d{2}-\d{7})(?![\d*]|-\d)")
+_PHONE = re.compile(
+    r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)\s?|([2-9]\d{2})[\s.-])(\d{3})[\s.-](\d{4})(?!\d)"
+)
+_FAX_BEFORE = re.compile(r"fax\W{0,3}(?:\w+\W+){0,2}$", re.I)
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@((?:[a-z0-9-]+\.)+[a-z]{2,})", re.I)
+_NAME_RUN = re.compile(r"[A-Z][\w&.'-]*(?:,?\s+[A-Z][\w&.'-]*){0,4}")
+
+
+# --------------------------------------------------------------------------------------------
+# The lexicon, compiled once
+# --------------------------------------------------------------------------------------------
+
+
+def _phrase_body(phrase: str) -> str:
+    """Regex for a plain phrase that survives OCR: confusable glyphs, split or merged words."""
+    stem = phrase.endswith("*")
+    words = phrase.rstrip("*").lower().split()
+    parts: list[str] = []
+    for word in words:
+        chars: list[str] = []
+        for ch in word:
+            if ch.isalpha():
+                chars.append(_OCR_CLASSES.get(ch, ch))
+            elif ch == "'":
+                chars.append("'?")
+            elif ch == "-":
+                chars.append("[ -]?")
+            else:
+                chars.append(re.escape(ch))
+        # OCR breaks long words ("w ith", "a mount"): allow one space between letters.
+        parts.append(" ?".join(chars) if len(word) >= 5 else "".join(chars))
+    body = r"[\s-]*".join(parts)
+    return body if stem else rf"{body}(?:s|es)?(?![a-z])"
+
+
+def _phrases_regex(phrases: list[str]) -> str:
+    """One alternation for all of a rule's phrases: one pass over the text per rule."""
+    return rf"(?<![a-z0-9])(?:{'|'.join(_phrase_body(p) for p in phrases)})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    code: str
+    weight: float
+    message: str
+    regex: re.Pattern[str]
+    negatable: bool
+    context: re.Pattern[str] | None
+    unless_near: re.Pattern[str] | None
+    near_chars: int
+    number_max: int | None
+    unless_followed_by: tuple[str, ...]
+
+
+def _any_of(patterns: list[str] | None, flags: int = re.I) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags) if patterns else None
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    rules: tuple[_Rule, ...]
+    computed: dict[str, tuple[float, str]]
+    negator: re.Pattern[str]
+    pseudo: re.Pattern[str]
+    demand_verb: re.Pattern[str]
+    filler: re.Pattern[str]
+    conditional: re.Pattern[str]
+    reset: re.Pattern[str]
+    warning: re.Pattern[str]
+    window: int
+    payment_demand: re.Pattern[str]
+    notice_codes: tuple[re.Pattern[str], ...]
+    web: re.Pattern[str]
+    allowed_suffixes: tuple[str, ...]
+    allowed_domains: tuple[str, ...]
+    pca_claim: re.Pattern[str]
+    irs_strong: tuple[re.Pattern[str], ...]
+    irs_weak: tuple[re.Pattern[str], ...]
+    not_irs: tuple[re.Pattern[str], ...]
+
+
+def _read_rules() -> str:
+    return resources.files("classifiers").joinpath(_RULES_FILE).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    data: dict[str, Any] = tomllib.loads(_read_rules())
+    rules = []
+    for r in data["rule"]:
+        phrases = r.get("phrases", [])
+        sources = ([_phrases_regex(phrases)] if phrases else []) + list(r.get("patterns", []))
+        combined = "|".join(f"(?:{s})" for s in sources)
+        rules.append(
+            _Rule(
+                code=r["code"],
+                weight=float(r["weight"]),
+                message=r["message"],
+                regex=re.compile(combined, re.I | re.M),
+                negatable=bool(r.get("negatable", False)),
+                context=_any_of(r.get("context")),
+                unless_near=_any_of(r.get("unless_near")),
+                near_chars=int(r.get("near_chars", 200)),
+                number_max=r.get("number_max"),
+                unless_followed_by=tuple(_letters(s) for s in r.get("unless_followed_by", [])),
+            )
+        )
+    neg = data["negation"]
+    web = data["web"]
+    tlds = "|".join(sorted(set(web["tlds"]), key=len, reverse=True))
+    letter = data["irs_letter"]
+    return _Lexicon(
+        rules=tuple(rules),
+        computed={k: (float(v["weight"]), v["message"]) for k, v in data["computed"].items()},
+        negator=re.compile(neg["negators"], re.I),
+        pseudo=re.compile(neg["pseudo"], re.I),
+        demand_verb=re.compile(neg["demand_verbs"], re.I),
+        filler=re.compile(neg["direct_fillers"], re.I),
+        conditional=re.compile(neg["conditional"], re.I),
+        reset=re.compile(neg["reset"], re.I),
+        warning=re.compile(neg["warning"], re.I),
+        window=int(neg["window_chars"]),
+        payment_demand=_any_of(data["payment_demand"]["patterns"]),  # type: ignore[arg-type]
+        notice_codes=tuple(re.compile(p, re.I) for p in data["notice_codes"]["patterns"]),
+        web=re.compile(
+            rf"(?<![\w@.-])(?:https?://)?((?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+"
+            rf"(?:{tlds}))(?![\w-])(?:/[^\s]*)?",
+            re.I,
+        ),
+        allowed_suffixes=tuple(web["allowed_suffixes"]),
+        allowed_domains=tuple(web["allowed_domains"]),
+        pca_claim=_any_of(data["pca"]["claim_patterns"]),  # type: ignore[arg-type]
+        irs_strong=tuple(re.compile(p, re.I | re.M) for p in letter["irs_strong"]),
+        irs_weak=tuple(re.compile(p, re.I | re.M) for p in letter["irs_weak"]),
+        not_irs=tuple(re.compile(p, re.I | re.M) for p in letter["not_irs"]),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The catalog API (owned by a colleague's module; optional until it exists)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogAPI:
+    """The two catalog facts the assessment needs, plus PCA phones when the catalog has them."""
+
+    is_irs_phone: Callable[[str], bool]
+    pca_by_name: Callable[[str], Any]
+    is_pca_phone: Callable[[str], bool] | None = None
+
+
+@lru_cache(maxsize=1)
+def _catalog_api() -> CatalogAPI | None:
+    """Bind to ingest.catalog if importable; None means phone and PCA checks are skipped."""
+    try:
+        from ingest import catalog
+    except ImportError:
+        return None
+    source: Any = catalog
+    if not hasattr(catalog, "is_irs_phone"):
+        source = catalog.load_catalog()
+    is_irs_phone = getattr(source, "is_irs_phone", None)
+    pca_by_name = getattr(source, "pca_by_name", None)
+    if is_irs_phone is None or pca_by_name is None:
+        return None
+    is_pca_phone = getattr(source, "is_pca_phone", None)
+    pcas = getattr(source, "pcas", None)
+    digits_of = getattr(catalog, "phone_digits", None)
+    if is_pca_phone is None and pcas is not None and digits_of is not None:
+        pca_numbers = frozenset(digits_of(p.phone) for p in pcas)
+
+        def is_pca_phone(number: str) -> bool:
+            return digits_of(number) in pca_numbers
+
+    return CatalogAPI(is_irs_phone, pca_by_name, is_pca_phone)
+
+
+# --------------------------------------------------------------------------------------------
+# One letter's text, normalised, with sentence bounds and negation
+# --------------------------------------------------------------------------------------------
+
+
+def _normalise(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    s = _DEHYPHEN.sub(r"\1\2", s)
+    s = _SPACES.sub(" ", s)
+    s = _LINE_EDGES.sub("\n", s)
+    s = _MANY_NEWLINES.sub("\n\n", s)
+    return _S_FOR_DOLLAR.sub("$", s).strip()
+
+
+def _mask_id(m: re.Match[str]) -> str:
+    s = m.group()
+    total = sum(c.isdigit() for c in s)
+    out, seen = [], 0
+    for c in s:
+        if c.isdigit():
+            seen += 1
+            out.append(c if seen > total - 4 else "*")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def mask_ids(text: str) -> str:
+    """Length-preserving: every 9-digit SSN/EIN-looking number keeps only its last four digits."""
+    return _ID_NUMBER.sub(_mask_id, text)
+
+
+class _Letter:
+    def __init__(self, text: str, lex: _Lexicon) -> None:
+        self.lex = lex
+        self.text = _normalise(text)
+        self.masked = mask_ids(self.text)  # same length: offsets are shared
+        self._starts, self._ends = self._sentence_spans()
+
+    def _sentence_spans(self) -> tuple[list[int], list[int]]:
+        starts, ends = [0], []
+        for m in _BOUNDARY.finditer(self.text):
+            if m.group() == ".":
+                before = _TOKEN_BEFORE.search(self.text, max(0, m.start() - 12), m.start())
+                token = before.group(1).lower() if before else ""
+                if len(token) == 1 or token in _ABBREVIATIONS:  # "U.S.", "P.O.", "Inc."
+                    continue
+            ends.append(m.start())
+            starts.append(m.end())
+        ends.append(len(self.text))
+        return starts, ends
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        i = bisect_right(self._starts, pos) - 1
+        return self._starts[i], self._ends[i]
+
+    def negated(self, start: int) -> bool:
+        """Whether the sentence denies the hit at `start` or only warns about scams."""
+        lex = self.lex
+        s_start, s_end = self.sentence(start)
+        if lex.warning.search(self.text, s_start, s_end):
+            return True
+        lo = max(s_start, start - lex.window)
+        span = self.text[lo:start]
+        for neg in reversed(list(lex.negator.finditer(span))):
+            if lex.pseudo.match(span, neg.start()):
+                continue
+            clause = re.split(r"[,;:]", span[: neg.start()])[-1]
+            if lex.conditional.search(clause):
+                continue
+            between = span[neg.end() :]
+            if lex.reset.search(between):
+                return False
+            words = _WORD.findall(between.lower())
+            if len(words) <= 6 and all(lex.filler.fullmatch(w) for w in words):
+                return True
+            # "No one (from the IRS) will ask": the subject sits between negator and verb.
+            reach = 8 if neg.group().lower() == "nobody" or words[:1] == ["one"] else 4
+            if any(lex.demand_verb.fullmatch(w) for w in words[:reach]):
+                return True
+        return False
+
+    def evidence(self, start: int, end: int) -> str:
+        """At most EVIDENCE_MAX characters of the letter around the hit, IDs masked."""
+        s_start, s_end = self.sentence(start)
+        end = max(end, start + 1)
+        room = max(0, EVIDENCE_MAX - (end - start)) // 2
+        lo, hi = max(s_start, start - room), min(max(s_end, end), end + room)
+        snippet = self.masked[lo:hi]
+        if lo > s_start and " " in snippet[: start - lo]:
+            snippet = snippet[snippet.index(" ") + 1 :]
+        if hi < s_end and " " in snippet[end - hi :]:
+            snippet = snippet[: snippet.rindex(" ")]
+        snippet = " ".join(snippet.split())
+        return snippet if len(snippet) <= EVIDENCE_MAX else snippet[: EVIDENCE_MAX - 1] + "…"
+
+    @cached_property
+    def first_lines(self) -> str:
+        return "\n".join(self.text.splitlines()[:6])
+
+
+# --------------------------------------------------------------------------------------------
+# Signals
+# --------------------------------------------------------------------------------------------
+
+
+def _letters(s: str) -> str:
+    return re.sub(r"[^a-z]", "", s.lower())
+
+
+def _followed_by(text: str, pos: int, targets: tuple[str, ...]) -> bool:
+    """Whether the words after `pos` read as one of `targets`, allowing OCR misreads."""
+    after = _letters(text[pos : pos + 80])
+    candidates = {after, after.removeprefix("the")}
+    return any(
+        SequenceMatcher(None, c[: len(t)], t).ratio() >= 0.8 for c in candidates for t in targets
+    )
+
+
+def _rule_hits(letter: _Letter, rule: _Rule) -> Iterator[re.Match[str]]:
+    for m in rule.regex.finditer(letter.text):
+        if rule.number_max is not None:
+            n = m.groupdict().get("n")
+            if n is not None and int(n) > rule.number_max:
+                continue
+        if rule.context is not None:
+            s_start, s_end = letter.sentence(m.start())
+            if not rule.context.search(letter.text, s_start, s_end):
+                continue
+        if rule.unless_near is not None:
+            lo = max(0, m.start() - rule.near_chars)
+            if rule.unless_near.search(letter.text, lo, m.end() + rule.near_chars):
+                continue
+        if rule.unless_followed_by and _followed_by(letter.text, m.end(), rule.unless_followed_by):
+            continue
+        if rule.negatable and letter.negated(m.start()):
+            continue
+        yield m
+
+
+def _signal(
+    letter: _Letter,
+    code: str,
+    weight: float,
+    message: str,
+    m: re.Match[str] | None,
+) -> ScamSignal:
+    evidence = letter.evidence(m.start(), m.end()) if m is not None else None
+    return ScamSignal(code=code, message=message, evidence=evidence, weight=weight)
+
+
+def _computed(letter: _Letter, code: str, m: re.Match[str] | None) -> ScamSignal:
+    weight, message = letter.lex.computed[code]
+    return _signal(letter, code, weight, message, m)
+
+
+def _code_key(code: str) -> str:
+    """'Notice CP 71C' -> 'CP71C', 'LTR 3172' / 'Letter 3172' -> '3172'."""
+    s = re.sub(r"[^A-Z0-9]", "", code.upper())
+    s = re.sub(r"^(?:IRS)?(?:NOTICE|LETTER|LTR|FORM)", "", s)
+    return s
+
+
+def _printed_codes(letter: _Letter) -> dict[str, re.Match[str]]:
+    found: dict[str, re.Match[str]] = {}
+    for rx in letter.lex.notice_codes:
+        for m in rx.finditer(letter.text):
+            found.setdefault(_code_key(m.group()), m)
+    return found
+
+
+def _notice_signals(
+    letter: _Letter, notice_code: str | None, notice_known: bool, amount_due: Decimal | None
+) -> list[ScamSignal]:
+    printed = _printed_codes(letter)
+    if notice_code:
+        key = _code_key(notice_code)
+        if printed and key not in printed:
+            return [_computed(letter, "notice_code_inconsistent", next(iter(printed.values())))]
+        hit = printed.get(key)
+        if not notice_known:
+            return [_computed(letter, "notice_code_unknown", hit)]
+        return [_computed(letter, "notice_code_known", hit)]
+    if printed:
+        return []
+    demand = letter.lex.payment_demand.search(letter.text)
+    if demand is not None or (amount_due is not None and amount_due > 0):
+        return [_computed(letter, "notice_code_missing", demand)]
+    return []
+
+
+def _phone_signals(letter: _Letter, api: CatalogAPI) -> list[ScamSignal]:
+    irs: re.Match[str] | None = None
+    unknown: re.Match[str] | None = None
+    collector = False
+    for m in _PHONE.finditer(letter.text):
+        if _FAX_BEFORE.search(letter.text, max(0, m.start() - 25), m.start()):
+            continue  # fax lines are often unlisted numbers on genuine letters
+        number = f"{m.group(1) or m.group(2)}-{m.group(3)}-{m.group(4)}"
+        if api.is_irs_phone(number):
+            irs = irs or m
+        elif api.is_pca_phone is not None and api.is_pca_phone(number):
+            collector = True
+        else:
+            unknown = unknown or m
+    if irs is not None:
+        return [_computed(letter, "irs_phone", irs)]
+    if unknown is not None and not collector:
+        return [_computed(letter, "phone_unknown_only", unknown)]
+    return []
+
+
+def _pca_signals(letter: _Letter, api: CatalogAPI) -> list[ScamSignal]:
+    for m in letter.lex.pca_claim.finditer(letter.text):
+        if letter.negated(m.start()):
+            continue
+        s_start, s_end = letter.sentence(m.start())
+        candidates = [letter.text, letter.first_lines, letter.text[s_start:s_end]]
+        candidates += _NAME_RUN.findall(letter.text[s_start:s_end])
+        if any(api.pca_by_name(c) for c in candidates):
+            return []
+        return [_computed(letter, "pca_not_authorised", m)]
+    return []
+
+
+def _web_signals(letter: _Letter) -> list[ScamSignal]:
+    lex = letter.lex
+    hits = [(m, m.group(1)) for m in lex.web.finditer(letter.text)]
+    hits += [(m, m.group(1)) for m in _EMAIL.finditer(letter.text)]
+    for m, host in sorted(hits, key=lambda h: h[0].start()):
+        host = host.lower().rstrip(".")
+        if host.endswith(lex.allowed_suffixes):
+            continue
+        if any(host == d or host.endswith("." + d) for d in lex.allowed_domains):
+            continue
+        return [_computed(letter, "web_address_not_gov", m)]
+    return []
+
+
+def _strength(signal: ScamSignal) -> tuple[bool, float]:
+    # Scam markers first, strongest first; then legitimacy markers, strongest first.
+    return (signal.weight < 0, -abs(signal.weight))
+
+
+def score_of(signals: list[ScamSignal]) -> float:
+    """Logistic of BIAS + scam weights + legitimacy weights capped at -LEGIT_CAP."""
+    scam = sum(s.weight for s in signals if s.weight > 0)
+    legit = max(sum(s.weight for s in signals if s.weight < 0), -LEGIT_CAP)
+    return 1.0 / (1.0 + math.exp(-(BIAS + scam + legit)))
+
+
+def verdict_of(score: float) -> str:
+    if score >= SCAM_AT:
+        return "scam"
+    return "suspicious" if score >= SUSPICIOUS_AT else "genuine"
+
+
+def assess(
+    text: str,
+    *,
+    notice_code: str | None = None,
+    notice_known: bool = False,
+    amount_due: Decimal | None = None,
+) -> Scam:
+    """Scam assessment of a whole letter's text (pages joined by "\\n\\f")."""
+    lex = _lexicon()
+    letter = _Letter(text, lex)
+    signals: list[ScamSignal] = []
+    for rule in lex.rules:
+        m = next(_rule_hits(letter, rule), None)
+        if m is not None:
+            signals.append(_signal(letter, rule.code, rule.weight, rule.message, m))
+    signals += _notice_signals(letter, notice_code, notice_known, amount_due)
+    signals += _web_signals(letter)
+    api = _catalog_api()
+    if api is not None:
+        signals += _phone_signals(letter, api)
+        signals += _pca_signals(letter, api)
+    signals.sort(key=_strength)
+    score = score_of(signals)
+    return Scam(verdict=verdict_of(score), score=round(score, 4), signals=signals)
+
+
+def looks_like_irs_letter(text: str) -> bool:
+    """Whether text reads as a letter from the IRS (genuine or imitated), not a bank or state.
+
+    IRS markers must outweigh bank/state markers, because state notices and bank statements
+    mention the IRS and federal forms too.
+    """
+    lex = _lexicon()
+    norm = _normalise(text)
+
+    def points(patterns: tuple[re.Pattern[str], ...]) -> int:
+        return sum(1 for rx in patterns if rx.search(norm))
+
+    irs = 2 * points(lex.irs_strong) + points(lex.irs_weak)
+    return irs >= 3 and irs > 2 * points(lex.not_irs)

@@ -1,0 +1,568 @@
+"""Scam-versus-genuine classifier: real scams, real IRS samples, negation, OCR noise, evidence."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from classifiers import scam
+from classifiers.scam import SCAM_AT, SUSPICIOUS_AT, assess, looks_like_irs_letter
+from ingest.record import Scam
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+REALTEXT = SHARED / "realtext"
+REAL_FILES = sorted(REALTEXT.glob("*.txt")) if REALTEXT.is_dir() else []
+SCAM_FILES = [p for p in REAL_FILES if p.name.startswith("scam_")]
+IRS_FILES = [p for p in REAL_FILES if p.name.startswith("irs_")]
+
+# Real scams whose text carries no payment demand and no threat (a refund lure, a robocall
+# transcript, a refund email). The design goal is recall 1.0 at "flagged"; these must be at least
+# "suspicious". Today all of them reach "scam" on their lure markers (link to click, email/text
+# wording, refund bait, robocall script), and the per-file expectations below pin that.
+NO_DEMAND = {
+    "scam_fake_irs_cp49_style_refund_notice_FTC-2024-01.txt",
+    "scam_ftc_robocall_irs_settlement_transcript.txt",
+    "scam_irs_claim_refund_online_email_IR-2023-131.txt",
+    "scam_irs_covid_treas_fund_text_2020-167.txt",
+    "scam_irs_eip_refund_email_IR-2023-131.txt",
+    "scam_irs_fix_it_text_IR-2023-131.txt",
+    "scam_irs_unclaimed_refund_letter_IR-2023-123.txt",
+}
+# The signal code each real scam must raise (the marker a clerk would be shown first or second).
+EXPECTED_CODE = {
+    "scam_fake_irs_cp49_style_refund_notice_FTC-2024-01.txt": "link_to_click",
+    "scam_fake_maryland_court_hearing_notice_FTC-2026-04.txt": "qr_payment",
+    "scam_ftc_robocall_irs_settlement_transcript.txt": "phone_script",
+    "scam_irs_claim_refund_online_email_IR-2023-131.txt": "link_to_click",
+    "scam_irs_covid_treas_fund_text_2020-167.txt": "fake_agency",
+    "scam_irs_eip_refund_email_IR-2023-131.txt": "email_or_text_delivery",
+    "scam_irs_fix_it_text_IR-2023-131.txt": "link_to_click",
+    "scam_irs_unclaimed_refund_letter_IR-2023-123.txt": "asks_id_document",
+    "scam_lien_letters_transcribed_mickeygray.txt": "fake_agency",
+}
+# Positive weight a genuine IRS sample may still carry (weak hints only).
+SMALL_WEIGHT = 1.0
+
+
+def _catalog_or_skip() -> None:
+    try:
+        import ingest.catalog  # noqa: F401
+    except ImportError:
+        pytest.skip("ingest.catalog is not importable yet: phone and collector checks need it")
+    if scam._catalog_api() is None:
+        pytest.skip("ingest.catalog has no is_irs_phone/pca_by_name yet")
+
+
+def body(path: Path) -> str:
+    """The verbatim letter text: the '#' header ends at the line starting with '# ----'."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("# ----"):
+            return "\n".join(lines[i + 1 :])
+    return "\n".join(lines)
+
+
+def codes(result: Scam) -> set[str]:
+    return {s.code for s in result.signals}
+
+
+def positive(result: Scam) -> set[str]:
+    return {s.code for s in result.signals if s.weight > 0}
+
+
+def _need_realtext() -> None:
+    if not REAL_FILES:
+        pytest.skip(f"{REALTEXT} is absent: the real texts in ../shared are not here")
+
+
+# --------------------------------------------------------------------------------------------
+# Real texts
+# --------------------------------------------------------------------------------------------
+
+
+def test_realtext_present_and_complete() -> None:
+    _need_realtext()
+    assert {p.name for p in SCAM_FILES} == set(EXPECTED_CODE)
+    assert len(IRS_FILES) >= 12
+
+
+@pytest.mark.parametrize("path", SCAM_FILES, ids=lambda p: p.name)
+def test_every_real_scam_is_flagged(path: Path) -> None:
+    result = assess(body(path))
+    assert result.verdict == "scam", (result.score, [(s.code, s.weight) for s in result.signals])
+    assert result.score >= SCAM_AT
+    assert EXPECTED_CODE[path.name] in positive(result)
+    if path.name in NO_DEMAND:
+        assert result.score >= SUSPICIOUS_AT  # the floor the design goal asks for
+
+
+def test_each_lien_mailer_variant_is_a_scam_on_its_own() -> None:
+    _need_realtext()
+    text = body(REALTEXT / "scam_lien_letters_transcribed_mickeygray.txt")
+    variants = [v for v in re.split(r"(?m)^-{3,}\s*$", text) if v.strip()]
+    assert len(variants) == 5
+    for variant in variants:
+        result = assess(variant)
+        assert result.verdict == "scam", (variant[:60], [s.code for s in result.signals])
+    # "This isn't an arrest warrant." / "This is not a warrant." are denials, not threats...
+    assert "threat_arrest" not in codes(assess(variants[2]))
+    # ...but the same variant's "Distraint Warrant" and "warrant has been issued" are.
+    assert "threat_warrant" in codes(assess(variants[2]))
+    assert "threat_warrant" in codes(assess(variants[3]))  # "Notice of Warranted Lien"
+    assert "threat_licence" in codes(assess(variants[1]))  # "...along with your driver's license"
+
+
+@pytest.mark.parametrize("path", IRS_FILES, ids=lambda p: p.name)
+def test_genuine_irs_samples_are_genuine(path: Path) -> None:
+    result = assess(body(path))
+    assert result.verdict == "genuine", [(s.code, s.weight, s.evidence) for s in result.signals]
+    assert result.score < SUSPICIOUS_AT
+    strong = [(s.code, s.weight) for s in result.signals if s.weight > SMALL_WEIGHT]
+    assert strong == []
+    if scam._catalog_api() is not None:  # the blank CP13 sample's only marker is its phone
+        assert any(s.weight < 0 for s in result.signals)
+
+
+@pytest.mark.parametrize("path", IRS_FILES, ids=lambda p: p.name)
+def test_genuine_samples_with_known_code_stay_genuine(path: Path) -> None:
+    code = path.name.split("_")[1].upper()  # irs_cp71c_sample.txt -> CP71C
+    result = assess(body(path), notice_code=code, notice_known=True, amount_due=Decimal("10"))
+    assert result.verdict == "genuine"
+    assert "notice_code_known" in codes(result)
+
+
+@pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.name)
+def test_evidence_is_short_and_masks_ids(path: Path) -> None:
+    for signal in assess(body(path)).signals:
+        assert signal.message and signal.message[0].isupper()
+        if signal.evidence is not None:
+            assert 0 < len(signal.evidence) <= scam.EVIDENCE_MAX
+            assert not re.search(r"\d{3}-\d{2}-\d{4}", signal.evidence)
+
+
+def test_irs_samples_look_like_irs_letters() -> None:
+    _need_realtext()
+    assert all(looks_like_irs_letter(body(p)) for p in IRS_FILES)
+
+
+# --------------------------------------------------------------------------------------------
+# Negation and context
+# --------------------------------------------------------------------------------------------
+
+GENUINE_HEADER = """Department of the Treasury
+Internal Revenue Service
+P.O. Box 9019
+Holtsville, NY 11742-9019
+Notice CP14
+Tax year 2023
+Notice date March 4, 2024
+Social security number XXX-XX-1234
+"""
+
+
+@pytest.mark.parametrize(
+    ("sentence", "code"),
+    [
+        ("The IRS will never ask you to pay with gift cards.", "pay_gift_card"),
+        ("We won't ask for your bank PIN.", "asks_pin"),
+        (
+            "A private collection agency will never ask for payment by prepaid card.",
+            "pay_prepaid_card",
+        ),
+        (
+            "The IRS and its authorized private collection agencies will never ask a taxpayer to "
+            "pay using any form of pre-paid card, store or online gift card.",
+            "pay_gift_card",
+        ),
+        (
+            "The IRS does not accept iTunes cards, Bitcoin or payment by Western Union.",
+            "pay_gift_card",
+        ),
+        (
+            "The IRS does not accept iTunes cards, Bitcoin or payment by Western Union.",
+            "pay_wire_transfer",
+        ),
+        (
+            "We will not call to threaten you with arrest or to revoke your driver's license.",
+            "threat_arrest",
+        ),
+        (
+            "We will not call to threaten you with arrest or to revoke your driver's license.",
+            "threat_licence",
+        ),
+        ("This is not a warrant.", "threat_warrant"),
+        ("No one from the IRS will ask for your online banking password.", "asks_bank_login"),
+        (
+            "Don't send cash. Never make your check payable to the collection agency.",
+            "payee_not_treasury",
+        ),
+        ("Scammers may demand payment with Google Play gift cards or Zelle.", "pay_gift_card"),
+        ("Scammers may demand payment with Google Play gift cards or Zelle.", "pay_app"),
+        (
+            "The IRS will never email you and ask you to click the link to verify your account.",
+            "link_to_click",
+        ),
+        (
+            "You do not need to respond within 24 hours; you have until the date above.",
+            "deadline_hours",
+        ),
+    ],
+)
+def test_denials_and_warnings_do_not_fire(sentence: str, code: str) -> None:
+    result = assess(GENUINE_HEADER + sentence)
+    assert code not in codes(result), result.signals
+    assert result.verdict == "genuine"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "If you do not call us within 24 hours, a warrant will be issued for your arrest.",
+            {"deadline_hours", "threat_warrant", "threat_arrest"},
+        ),
+        (
+            "We have not received your payment and an arrest warrant has been issued.",
+            {"threat_warrant"},
+        ),
+        ("Do not ignore this notice. Pay with Google Play gift cards.", {"pay_gift_card"}),
+        (
+            "You did not respond to prior notices, so police will come to your home.",
+            {"threat_arrest"},
+        ),
+        ("Do not contact your lawyer or tax preparer about this matter.", {"do_not_contact"}),
+        ("Don't worry, we'll help you. Send the payment by Bitcoin ATM today.", {"pay_crypto"}),
+        ("We don't want to have to send the police to your home.", {"threat_arrest"}),
+        ("You will not be able to avoid arrest unless you pay today.", {"threat_arrest"}),
+        ("We will not hesitate to issue a warrant for your arrest.", {"threat_warrant"}),
+    ],
+)
+def test_negators_that_do_not_deny_still_fire(sentence: str, expected: set[str]) -> None:
+    result = assess(sentence)
+    assert expected <= codes(result), result.signals
+    assert result.verdict in {"suspicious", "scam"}
+
+
+FINAL_NOTICE = """Department of the Treasury
+Internal Revenue Service
+ACS Support - Stop 5050
+P.O. Box 219236
+Kansas City, MO 64121-9236
+Letter LT11
+Tax periods: December 31, 2021
+Social security number: XXX-XX-1234
+Notice date: May 1, 2024
+Notice of intent to levy and notice of your right to a hearing
+Amount due immediately: $12,345.67
+We intend to seize (levy) your property or rights to property. You have the right to a Collection
+Due Process hearing: complete Form 12153 by May 31, 2024. See Publication 1660 and Publication 594.
+If you don't pay or call us within 30 days, we can levy your wages and bank accounts.
+Denial or revocation of United States passport: if you owe more than $62,000, we may certify your
+debt to the State Department, which may deny your passport application and may revoke your
+current passport.
+Be alert for scams. The IRS will never call you to demand immediate payment using a specific
+payment method such as a prepaid debit card, gift card, or wire transfer. We will not threaten to
+bring in local police or other law-enforcement groups to have you arrested for not paying. Don't
+give out your credit or debit card numbers over the phone. No one from the IRS will ask for your
+bank PIN.
+Make your check payable to the United States Treasury.
+"""
+
+
+def test_genuine_final_notice_quoting_scam_tactics_is_genuine() -> None:
+    result = assess(FINAL_NOTICE, notice_code="LT11", notice_known=True)
+    assert result.verdict == "genuine", result.signals
+    assert not positive(result), result.signals
+    assert {"appeal_rights", "payee_treasury", "irs_campus_address"} <= codes(result)
+
+
+def test_passport_certification_language_is_not_a_threat() -> None:
+    cp508c = (
+        GENUINE_HEADER
+        + "Notice of certification of your seriously delinquent federal tax debt to the State "
+        "Department. We certified your debt under IRC Section 7345. The State Department "
+        "generally will not issue or renew a passport to you, and may revoke your passport."
+    )
+    assert "threat_passport" not in codes(assess(cp508c))
+    fake = "Your passport will be revoked and you will be deported unless you pay today."
+    assert {"threat_passport", "threat_deportation"} <= codes(assess(fake))
+
+
+def test_crypto_named_without_payment_is_not_a_payment_demand() -> None:
+    letter = GENUINE_HEADER + "Our records show you sold virtual currency such as Bitcoin in 2023."
+    assert "pay_crypto" not in codes(assess(letter))
+
+
+def test_card_payment_through_irs_processors_is_not_flagged() -> None:
+    letter = GENUINE_HEADER + (
+        "You can also pay by debit or credit card for a small fee at www.payUSAtax.com or "
+        "https://fed.acipayonline.com. Pay online at www.irs.gov/payments."
+    )
+    result = assess(letter)
+    assert not positive(result), result.signals
+    assert "official_payment_channel" in codes(result)
+
+
+# --------------------------------------------------------------------------------------------
+# Built letters: a genuine CP40, a polished fake CP2000, OCR noise
+# --------------------------------------------------------------------------------------------
+
+CP40 = """Department of the Treasury
+Internal Revenue Service
+Kansas City, MO 64999-0030
+Notice CP40
+Tax year 2019
+Notice date March 4, 2024
+Social security number XXX-XX-6789
+To contact us Phone 800-829-1040
+Your caller ID 123456
+Taxpayer authentication number 12345 67890
+
+We assigned your overdue tax account to a private collection agency
+We assigned your account to ConServe, a private collection agency that works under a contract
+with the IRS. ConServe will send you a letter with your taxpayer authentication number.
+ConServe, P.O. Box 307, Fairport, NY 14450, phone 844-853-4875.
+The private collection agencies the IRS works with are CBE, Coast Professional, Inc. and
+ConServe.
+What you need to know
+• A private collection agency will never ask for payment by prepaid card, gift card or wire
+transfer, and will not threaten you with arrest.
+• Make your check or money order payable to the United States Treasury. Never make a check
+payable to the private collection agency or anyone else.
+• You can pay online at www.irs.gov/payments or through EFTPS.
+• You can ask the agency in writing to stop contacting you; see Publication 4518 and
+Publication 1, Your Rights as a Taxpayer.
+"""
+
+
+def test_genuine_cp40_naming_pcas_is_genuine() -> None:
+    result = assess(CP40, notice_code="CP40", notice_known=True)
+    assert result.verdict == "genuine", result.signals
+    assert not positive(result), result.signals
+    assert {"payee_treasury", "irs_campus_address", "notice_code_known"} <= codes(result)
+
+
+def test_genuine_cp40_with_catalog_names_authorised_collectors() -> None:
+    _catalog_or_skip()
+    result = assess(CP40, notice_code="CP40", notice_known=True)
+    assert "pca_not_authorised" not in codes(result)
+    assert "irs_phone" in codes(result)
+    assert "phone_unknown_only" not in codes(result)
+
+
+FAKE_PCA = """Federal Recovery Associates
+P.O. Box 88, Dover, DE 19901
+Federal Recovery Associates is a private collection agency working for the IRS.
+Your tax balance of $3,412.00 must be paid now. Call our office at 302-555-0147.
+"""
+
+
+def test_unlisted_private_collector_is_flagged() -> None:
+    _catalog_or_skip()
+    result = assess(FAKE_PCA)
+    assert {"pca_not_authorised", "phone_unknown_only", "notice_code_missing"} <= codes(result)
+    assert result.verdict == "scam"
+
+
+def test_collector_and_phone_logic_with_a_stub_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    stub = scam.CatalogAPI(
+        is_irs_phone=lambda n: n == "800-555-0100",
+        pca_by_name=lambda text: "Acme Collect" in text,
+        is_pca_phone=lambda n: n == "888-555-0111",
+    )
+    monkeypatch.setattr(scam, "_catalog_api", lambda: stub)
+    assert "irs_phone" in codes(assess("Call us at 1-800-555-0100 about your balance."))
+    assert "phone_unknown_only" in codes(assess("Call us at (302) 555-0147 about your balance."))
+    faxed = assess("Call 1-800-555-0100. Fax: 302-555-0147")
+    assert codes(faxed) >= {"irs_phone"} and "phone_unknown_only" not in codes(faxed)
+    collector = assess("Acme Collect is a private collection agency for the IRS. Call 888-555-0111")
+    assert not {"pca_not_authorised", "phone_unknown_only"} & codes(collector)
+    rogue = assess("Tax Debt Partners is a private collection agency for the IRS.")
+    assert "pca_not_authorised" in codes(rogue)
+    # Sample notices print placeholders: never a phone signal.
+    placeholders = assess("Call us at 1-800-xxx-xxxx or XXX-XXX-XXXX or 800-829-xxxx.")
+    assert not {"irs_phone", "phone_unknown_only"} & codes(placeholders)
+
+
+FAKE_CP2000 = """Department of the Treasury
+Internal Revenue Service
+P.O. Box 1234
+Austin, TX 73301-0057
+Notice CP2000
+Tax year 2015
+Notice date June 6, 2016
+Social security number XXX-XX-4321
+To contact us Phone 1-800-829-0922
+Your caller ID 5678
+Proposed changes to your 2015 Form 1040
+Proposed balance due: $2,431.00
+The information we have from third parties does not match your return. If you agree, sign the
+response form and pay the proposed balance due. If you disagree, you may petition the United
+States Tax Court; see Publication 1660 and Publication 594.
+Make your check or money order payable to I.R.S. and mail it with the voucher to the
+Austin Processing Center, P.O. Box 149338, Austin, TX 78714-9338.
+Letter Number: 105C
+"""
+
+
+def test_polished_fake_cp2000_payable_to_irs_is_a_scam() -> None:
+    result = assess(
+        FAKE_CP2000, notice_code="CP2000", notice_known=True, amount_due=Decimal("2431.00")
+    )
+    assert result.verdict == "scam", result.signals
+    assert result.signals[0].code == "payee_not_treasury"  # strongest first
+    assert "I.R.S." in (result.signals[0].evidence or "")
+    # Its copied legitimacy markers are listed but capped: they cannot rescue it.
+    assert {"irs_campus_address", "masked_taxpayer_id", "appeal_rights"} <= codes(result)
+
+
+@pytest.mark.parametrize(
+    ("ocr", "code"),
+    [
+        ("PAY NOW WlTH G00GLE PLAY G1FT CARDS", "pay_gift_card"),
+        ("send pay ment by bit coin to the wallet below", "pay_crypto"),
+        ("Make checks payable to IRS", "payee_not_treasury"),
+        ("an arr est warrant has been issued", "threat_warrant"),
+        ("BUREAU 0F TAX ENF0RCEMENT", "fake_agency"),
+        ("Tax Pro-\ncessing Unit", "fake_agency"),
+        ("your stimulus  check is waiting", "stimulus_wording"),
+        ("respond with in 48 hours", "deadline_hours"),
+        ("visit irs-refund-claims.com to verify", "web_address_not_gov"),
+    ],
+)
+def test_ocr_noise_still_matches(ocr: str, code: str) -> None:
+    assert code in codes(assess(ocr))
+
+
+def test_ocr_misread_treasury_payee_is_still_the_treasury() -> None:
+    for payee in ("the Unlted States Treasurv", '"United States Treasury"', "U.S. Treasury"):
+        result = assess(f"Make your check or money order payable to {payee}.")
+        assert "payee_not_treasury" not in codes(result), payee
+    for payee in ("I.R.S.", "IRS", "the Internal Revenue Service", "John Smith"):
+        result = assess(f"Make your check payable to {payee}.")
+        assert "payee_not_treasury" in codes(result), payee
+
+
+def test_lookalike_domains_are_not_government() -> None:
+    result = assess("Check your status at http://irs.gov.refund-status.info/claim now.")
+    assert "web_address_not_gov" in codes(result)
+    for ok in ("www.irs.gov/payments", "https://www.eftps.gov", "www.ustaxcourt.gov", "id.me"):
+        assert "web_address_not_gov" not in codes(assess(f"Go to {ok} for details.")), ok
+
+
+# --------------------------------------------------------------------------------------------
+# Notice codes, evidence, scoring
+# --------------------------------------------------------------------------------------------
+
+
+def test_notice_code_signals() -> None:
+    unknown = assess("Notice CP9999\nAmount due: $500.00", notice_code="CP9999")
+    assert "notice_code_unknown" in codes(unknown)
+    missing = assess("You owe $500.00. Pay in full by Friday.")
+    assert "notice_code_missing" in codes(missing)
+    no_demand = assess("We received your letter and updated your address.")
+    assert "notice_code_missing" not in codes(no_demand)
+    other = assess("Notice CP14\nAmount due: $500.00", notice_code="CP504", notice_known=True)
+    assert "notice_code_inconsistent" in codes(other)
+
+
+def test_evidence_masks_full_ssn_and_stays_short() -> None:
+    text = (
+        "To release your refund please reply with your full social security number "
+        "123-45-6789 and the card number of your debit card within 24 hours. " * 3
+    )
+    result = assess(text)
+    assert {"asks_full_ssn", "asks_card_number", "deadline_hours"} <= codes(result)
+    for signal in result.signals:
+        assert signal.evidence is None or len(signal.evidence) <= scam.EVIDENCE_MAX
+        assert "123-45" not in (signal.evidence or "")
+    ssn = next(s for s in result.signals if s.code == "asks_full_ssn")
+    assert "full social security number ***-**-6789" in (ssn.evidence or "")
+
+
+def test_signals_sorted_strongest_first_and_score_matches_constants() -> None:
+    result = assess(
+        "Pay with iTunes gift cards within 24 hours or the sheriff will arrest you. "
+        + GENUINE_HEADER
+    )
+    weights = [s.weight for s in result.signals]
+    scam_w = [w for w in weights if w > 0]
+    legit_w = [w for w in weights if w < 0]
+    assert weights == scam_w + legit_w
+    assert scam_w == sorted(scam_w, reverse=True)
+    assert legit_w == sorted(legit_w)
+    assert result.score == pytest.approx(scam.score_of(result.signals), abs=1e-4)
+    assert result.verdict == "scam"
+    assert 0.0 <= result.score <= 1.0
+
+
+def test_thresholds_are_ordered() -> None:
+    assert 0 < SUSPICIOUS_AT < SCAM_AT < 1
+    assert scam.verdict_of(SUSPICIOUS_AT - 1e-9) == "genuine"
+    assert scam.verdict_of(SUSPICIOUS_AT) == "suspicious"
+    assert scam.verdict_of(SCAM_AT) == "scam"
+
+
+def test_one_weak_hint_alone_is_only_suspicious() -> None:
+    result = assess("You owe $500.00. Pay in full by Friday.")
+    assert positive(result) == {"notice_code_missing"}
+    assert result.verdict == "suspicious"
+
+
+def test_pages_joined_with_form_feed() -> None:
+    pages = [GENUINE_HEADER, "Make your check payable to the United States Treasury."]
+    result = assess("\n\f".join(pages))
+    assert result.verdict == "genuine"
+    assert "payee_treasury" in codes(result)
+
+
+def test_every_rule_in_the_lexicon_loads_with_a_message() -> None:
+    lex = scam._lexicon()
+    rule_codes = [r.code for r in lex.rules]
+    assert len(rule_codes) == len(set(rule_codes))
+    assert not set(rule_codes) & set(lex.computed)
+    for rule in lex.rules:
+        assert rule.message and rule.weight != 0 and rule.regex.pattern, rule.code
+
+
+# --------------------------------------------------------------------------------------------
+# looks_like_irs_letter
+# --------------------------------------------------------------------------------------------
+
+BANK_STATEMENT = """First Community Bank  Member FDIC
+Checking Account Statement
+Statement Period: 02/01/2024 - 02/29/2024
+Account number ****4821   Routing number 021000021
+Beginning Balance $2,310.44
+Deposits and Other Credits $3,100.00
+Withdrawals and Other Debits $2,874.12
+02/15 ACH DEBIT IRS USATAXPYMT 220455 $412.00
+Ending Balance $2,536.32
+"""
+
+STATE_NOTICE = """STATE OF CALIFORNIA
+FRANCHISE TAX BOARD
+PO BOX 942840 SACRAMENTO CA 94240-0040
+Notice of Proposed Assessment
+Taxable year 2022
+We received information from the Internal Revenue Service (IRS) that changes your federal
+Form 1040. We adjusted your California Form 540 accordingly.
+Amount due: $612.00
+"""
+
+RANDOM_OCR = """~ .:, Ilii  sunset beach 2019 ||| love you mom
+EXIT 12 >> SPEED LIMIT 55 rn 0O0 )(
+"""
+
+
+def test_looks_like_irs_letter() -> None:
+    assert looks_like_irs_letter(GENUINE_HEADER + "You have a balance due. www.irs.gov/payments")
+    assert looks_like_irs_letter(CP40)
+    assert looks_like_irs_letter(FAKE_CP2000)  # a good fake does look like one
+    assert not looks_like_irs_letter(BANK_STATEMENT)
+    assert not looks_like_irs_letter(STATE_NOTICE)
+    assert not looks_like_irs_letter(RANDOM_OCR)
+    assert not looks_like_irs_letter("")
