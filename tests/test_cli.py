@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import realtext
 
+from conftest import realtext
 from fixtures.render import render_text_page
 from ingest.cli import main
 from ingest.errors import ExitCode

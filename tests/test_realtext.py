@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import SHARED, png_bytes, realtext
 
+from conftest import SHARED, png_bytes, realtext
 from fixtures.render import render_text_page
 from ingest import read_letter
 
