@@ -61,6 +61,20 @@ def read_letter(
         return failed_record(letter if isinstance(letter, bytes) else None, path, exc)
 
 
+def read_document(letter: LetterInput, *, options: Options | None = None) -> Document:
+    """The letter's text with layout (pages, lines, words with boxes), before any extraction."""
+    opts = options or Options()
+    if isinstance(letter, Image.Image):
+        src = sources.from_image(letter)
+    else:
+        data = letter if isinstance(letter, bytes) else sources.read_bytes(Path(letter))
+        src = sources.load(data)
+    pages, errors = _read_pages(src, opts)
+    if errors and not pages:
+        raise errors[0]
+    return Document(pages)
+
+
 def iter_letters(
     letters: Iterable[LetterInput], *, options: Options | None = None
 ) -> Iterator[CaseRecord]:

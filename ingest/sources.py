@@ -185,8 +185,8 @@ def _text_layer(page: object) -> list[list[Word]] | None:
 def _image_pages(data: bytes) -> Iterator[RawPage]:
     try:
         img = Image.open(io.BytesIO(data))
-        frames = list(ImageSequence.Iterator(img)) if getattr(img, "n_frames", 1) > 1 else [img]
-        for i, frame in enumerate(frames, start=1):
+        # The iterator seeks one Image object frame by frame: take each page before moving on.
+        for i, frame in enumerate(ImageSequence.Iterator(img), start=1):
             frame.load()
             yield _image_page(i, frame)
     except Image.DecompressionBombError:

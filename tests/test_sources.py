@@ -95,6 +95,8 @@ def test_every_tiff_frame() -> None:
     data = encode(frames[0], "TIFF", save_all=True, append_images=frames[1:], dpi=(300, 300))
     src = sources.load(data)
     assert src.page_count == 3 and [p.number for p in src.pages] == [1, 2, 3]
+    pixels = [p.image.tobytes() for p in src.pages if p.image is not None]
+    assert len(set(pixels)) == 3  # each frame itself, not the last one three times
 
 
 def test_exif_orientation_applied() -> None:
