@@ -1,34 +1,75 @@
-"""The total the letter asks for: the amount a total label owns, never a billing line item."""
+"""The total the letter asks for: the amount a total label owns, never a billing line item.
+
+Prose mentions money too ("if you owe $50,000 or less", "settle for less than you owe"), so a
+label counts only outside a condition, and on its own line only when what stands between it and
+the amount is filler ("is", "of", "by <date>"), not more prose.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
+from ingest.document import Line, Page
+
 from .base import Candidate, Context
-from .parse import Money, find_money
+from .parse import Money, find_dates, find_money
 
 DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
+_CONDITION_BEFORE = re.compile(r"\b(?:if|than|unless|whether|when)\s*$", re.IGNORECASE)
+_CONDITION_AFTER = re.compile(r"^\s*(?:if|when|unless|for other)\b", re.IGNORECASE)
+_FILLER = {
+    "immediately", "now", "is", "of", "was", "by", "on", "as", "to", "be", "received", "paid",
+    "due", "the", "total", "balance", "amount", "owed", "you", "owe", "usd", "currently",
+    "before", "date", "in", "full", "payment", "this", "notice", "letter",
+}
+
+
+def _filler_only(text: str) -> bool:
+    for d in reversed(find_dates(text)):
+        text = text[: d.start] + " " + text[d.end :]
+    words = re.findall(r"[A-Za-z]+", text)
+    return all(w.lower() in _FILLER for w in words)
+
+
+def _in_table_column(page: Page, line: Line) -> bool:
+    """The value sits on a row of a column of amounts (a line item), not alone under its label."""
+    x0, _, x1, _ = line.bbox
+    for other in page.lines:
+        if other.row == line.row + 1 and other.bbox[0] < x1 and other.bbox[2] > x0:
+            return bool(find_money(other.text))
+    return False
 
 
 def amount_due(ctx: Context) -> Candidate | None:
     found: list[Candidate] = []
     for page, i, line, hit in ctx.labelled("amount_due"):
+        if _CONDITION_BEFORE.search(line.text[max(0, hit.start - 12) : hit.start]):
+            continue
+        if _CONDITION_AFTER.match(line.text[hit.end :]):
+            continue
+        if any(h.start >= hit.end and h.weight >= 0.8 for h in ctx.hits(line, "line_item")):
+            continue  # "Total interest", "Amount owed ... penalties": the label names a part
         for slot in ctx.slots(page, i, hit.end):
-            spans = [s for s in find_money(slot.line.text) if s.start >= slot.start]
+            spans = [
+                s for s in find_money(slot.line.text, bare=slot.distance == 0)
+                if s.start >= slot.start
+            ]
             if not spans:
                 continue
             span = spans[0]
             money: Money = span.value  # type: ignore[assignment]
             if money.negative:
                 break
-            # A line-item label between the total label and the amount takes the amount.
-            between_start = hit.end if slot.distance == 0 else 0
-            items = [
-                h
-                for h in ctx.hits(slot.line, "line_item")
-                if between_start <= h.start < span.start and h.weight >= 0.8
+            if slot.distance == 0 and not _filler_only(line.text[hit.end : span.start]):
+                break
+            if slot.distance >= 2 and _in_table_column(page, slot.line):
+                break
+            before = [
+                h for h in ctx.hits(slot.line, "line_item") if h.start < span.start
+                and h.weight >= 0.8 and (slot.distance or h.start >= hit.end)
             ]
-            if items:
+            if before:
                 break
             score = hit.weight * DECAY.get(slot.distance, 0.6)
             if not money.has_symbol and not money.has_cents:

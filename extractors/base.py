@@ -60,7 +60,16 @@ class Labeler:
             patterns = []
             for i, phrase in enumerate(spec["phrases"]):
                 key = f"{role}#{i}"
-                patterns = [[_token_pattern(t) for t in self.nlp.make_doc(phrase["text"])]]
+                # The tokenizer's exceptions depend on case ("id" splits into "i" "d", "ID"
+                # does not), so the phrase is tokenized as letters print it in each case.
+                text = phrase["text"]
+                variants = {
+                    tuple(t.text.lower() for t in self.nlp.make_doc(v)): v
+                    for v in (text, text.upper(), text.title())
+                }
+                patterns = [
+                    [_token_pattern(t) for t in self.nlp.make_doc(v)] for v in variants.values()
+                ]
                 self.matcher.add(key, patterns)
                 self.weights[(role, i)] = float(phrase["weight"])
 
@@ -125,7 +134,11 @@ class Context:
         x0, _, x1, _ = line.bbox
         label_x0 = line.span_bbox(0, max(label_end, 1))[0]
         label_x1 = line.span_bbox(max(label_end - 1, 0), max(label_end, 1))[2]
-        right = [ln for ln in page.lines if ln.row == line.row and ln.bbox[0] >= x1 - 1]
+        mid, half = (line.bbox[1] + line.bbox[3]) / 2, (line.bbox[3] - line.bbox[1]) * 0.6
+        right = [
+            ln for ln in page.lines
+            if ln.bbox[0] >= x1 - 1 and abs((ln.bbox[1] + ln.bbox[3]) / 2 - mid) <= half
+        ]
         out += [Slot(page, ln, 0, 1) for ln in sorted(right, key=lambda ln: ln.bbox[0])[:1]]
         for ln in page.lines:
             gap = ln.row - line.row

@@ -1,62 +1,90 @@
 """Notice date and response date: a date's role comes from the label that owns it.
 
-Tax-period ends, earlier notices, payments and RECEIVED stamps print dates too; a date that a
-distractor label owns more closely than a role label is not taken for the role.
+Tax-period ends, earlier notices, payments and RECEIVED stamps print dates too. Every label that
+could own a date claims it; the nearest claim wins (same line before the line below, fewer
+characters between before more), so "If we do not receive your reply by May 3" gives May 3 to
+"by", not to "receive".
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from ingest.document import Line, Page
+
 from .base import Candidate, Context
-from .parse import find_dates
+from .parse import Span, find_dates
 
 DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
+Key = tuple[int, int, int]
+Claim = tuple[tuple[int, int], float, Candidate]  # ((slot distance, char gap), weight, cand)
 
 
-def _owned(ctx: Context, role: str) -> dict[tuple[int, int, int], tuple[float, Candidate]]:
+def _next_line(page: Page, line: Line) -> Line | None:
+    """The line below, when a sentence may run on into it (same column, next row)."""
+    for ln in page.lines:
+        if ln.row == line.row + 1 and abs(ln.bbox[0] - line.bbox[0]) < 40:
+            return ln
+    return None
+
+
+def _dates_from(page: Page, line: Line, start: int) -> tuple[list[Span], Line]:
+    spans = [s for s in find_dates(line.text) if s.start >= start]
+    if spans:
+        return spans, line
+    below = _next_line(page, line)
+    if below is None:
+        return [], line
+    # "... hear from us by April 8," / "2019 at 1-800-..." : a date broken over two lines.
+    joined = line.text + " " + below.text
+    spans = [s for s in find_dates(joined) if start <= s.start < len(line.text)]
+    return spans, line
+
+
+def _claims(ctx: Context, role: str) -> dict[Key, Claim]:
     """Date occurrences claimed by labels of `role`, keyed by (page, line id, start)."""
-    out: dict[tuple[int, int, int], tuple[float, Candidate]] = {}
+    out: dict[Key, Claim] = {}
     for page, i, line, hit in ctx.labelled(role):
         weak = hit.weight < 0.5  # "by", "before": only a date right after them on the line
         for slot in ctx.slots(page, i, hit.end, rows_below=0 if weak else 2):
-            if weak and slot.distance:
-                continue
-            spans = [s for s in find_dates(slot.line.text) if s.start >= slot.start]
+            spans, value_line = _dates_from(page, slot.line, slot.start)
             if not spans:
                 continue
             span = spans[0]
-            if slot.distance == 0 and span.start - hit.end > (6 if weak else 40):
-                continue
+            gap = span.start - hit.end if slot.distance == 0 else 0
+            if slot.distance == 0 and gap > (6 if weak else 40):
+                break
             score = hit.weight * DECAY.get(slot.distance, 0.6)
-            conf = slot.line.span_confidence(span.start, span.end)
-            key = (page.number, id(slot.line), span.start)
+            end = min(span.end, len(value_line.text))
+            conf = value_line.span_confidence(span.start, end)
+            key = (page.number, id(value_line), span.start)
             cand = Candidate(
                 span.value,
                 score * (0.5 + 0.5 * conf),
                 page.number,
-                slot.line.span_bbox(span.start, span.end),
-                _evidence(line.text, slot.line.text, slot.distance),
+                value_line.span_bbox(span.start, end),
+                line.text if slot.distance == 0 else f"{line.text} | {value_line.text}",
                 role,
             )
-            if key not in out or out[key][0] < score:
-                out[key] = (score, cand)
-            break  # the nearest slot with a date owns it
+            claim: Claim = ((slot.distance, gap), hit.weight, cand)
+            if key not in out or _beats(claim, out[key]):
+                out[key] = claim
+            break  # the nearest slot with a date is the one this label owns
     return out
 
 
-def _evidence(label_line: str, value_line: str, distance: int) -> str:
-    return label_line if distance == 0 else f"{label_line} | {value_line}"
+def _beats(a: Claim, b: Claim) -> bool:
+    return (a[0], -a[1]) < (b[0], -b[1])
 
 
-def _best(ctx: Context, role: str) -> list[Candidate]:
-    mine = _owned(ctx, role)
-    other = _owned(ctx, "distractor_date")
+def _ranked(ctx: Context, role: str) -> list[Candidate]:
+    mine = _claims(ctx, role)
+    others = [_claims(ctx, r) for r in ("notice_date", "response_date", "distractor_date")]
     ranked: list[Candidate] = []
-    for key, (score, cand) in mine.items():
-        if key in other and other[key][0] >= score:
+    for key, claim in mine.items():
+        if any(key in o and o[key] is not claim and _beats(o[key], claim) for o in others):
             continue
-        ranked.append(cand)
+        ranked.append(claim[2])
     # Agreement: the same date claimed in several places (header and stub) is surer.
     for c in ranked:
         same = sum(1 for d in ranked if d.value == c.value)
@@ -66,17 +94,20 @@ def _best(ctx: Context, role: str) -> list[Candidate]:
 
 
 def notice_date(ctx: Context) -> Candidate | None:
-    ranked = _best(ctx, "notice_date")
+    ranked = _ranked(ctx, "notice_date")
     if ranked:
         return ranked[0]
-    # Unlabelled letter date (ACS and field letters): a lone date high on page 1.
-    distract = _owned(ctx, "distractor_date")
+    # Unlabelled letter date (ACS and field letters): a lone date high on page 1 that no other
+    # label claims.
+    claimed = {
+        k for r in ("response_date", "distractor_date") for k in _claims(ctx, r)
+    }
     page = ctx.doc.pages[0]
     for line in page.lines:
         if line.bbox[1] > page.height * 0.35:
             break
         for span in find_dates(line.text):
-            if (page.number, id(line), span.start) in distract:
+            if (page.number, id(line), span.start) in claimed:
                 continue
             if len(line.text) - (span.end - span.start) > 12:
                 continue  # a date inside a sentence is not the letter's date
@@ -87,7 +118,7 @@ def notice_date(ctx: Context) -> Candidate | None:
 
 
 def response_date(ctx: Context, notice: dt.date | None) -> Candidate | None:
-    for cand in _best(ctx, "response_date"):
+    for cand in _ranked(ctx, "response_date"):
         if notice is not None and cand.value <= notice:
             continue
         if notice is not None and (cand.value - notice).days > 400:

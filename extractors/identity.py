@@ -20,8 +20,10 @@ _TIN = re.compile(
 _DIGIT_FIX = str.maketrans({"O": "0", "I": "1", "l": "1", "S": "5", "B": "8"})
 _CITY_LINE = re.compile(r"\b[A-Z][A-Za-z .'-]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\s*$")
 _STREET = re.compile(r"^(?:\d+[A-Z]?\s+\S+|P\.?\s?O\.?\s+BOX|PO BOX|\d+\s*$|C/O\b)", re.I)
+_SENDER = re.compile(r"internal revenue|treasury|\birs\b|department|service", re.IGNORECASE)
 _NOT_NAME = re.compile(
-    r"internal revenue|department of the treasury|irs\b|treasury|service center|"
+    r"internal revenue|department of the treasury|irs\b|treasury|service center|certified|"
+    r"return receipt|requested|support\b|department|processing|collections?\b|center\b|"
     r"p\.?\s?o\.?\s+box|notice|letter|tax year|phone|page \d|social security|caller id|"
     r"amount|payment|bureau|unit\b|records\b|county",
     re.IGNORECASE,
@@ -54,7 +56,11 @@ def taxpayer_id_last4(ctx: Context) -> Candidate | None:
 
 
 def taxpayer_name(ctx: Context) -> Candidate | None:
-    """The first line of the addressee block: a name over a street line over a city line."""
+    """The first line of the addressee block: name lines over a street line over a city line.
+
+    The IRS's own return address has the same shape, so a block headed by the Treasury or the
+    IRS is skipped; "CERTIFIED MAIL" and similar lines above the name are not names.
+    """
     page = ctx.doc.pages[0]
     lines = page.lines
     for idx, line in enumerate(lines):
@@ -62,7 +68,7 @@ def taxpayer_name(ctx: Context) -> Candidate | None:
             break
         if not _CITY_LINE.search(line.text) or line.bbox[0] > page.width * 0.55:
             continue
-        block = _block_above(lines, idx)
+        block = _block_above(lines, idx, 5)
         if len(block) < 2 or not _STREET.match(block[-1].text):
             continue
         names: list[Line] = []
@@ -70,10 +76,12 @@ def taxpayer_name(ctx: Context) -> Candidate | None:
             if not _name_like(ln.text):
                 break
             names.insert(0, ln)
-        if not names:
+        above = block[: len(block) - 1 - len(names)]
+        if not names or any(_SENDER.search(ln.text) for ln in above[-2:]):
             continue
         name = names[0]
-        text = re.sub(r"\s+", " ", name.text).strip()
+        text = re.sub(r"(?<=\w) [|] (?=\w)", " I ", name.text)  # OCR reads a middle "I" as "|"
+        text = re.sub(r"\s+", " ", text).strip()
         conf = 0.85 * (0.6 + 0.4 * name.confidence)
         return Candidate(text, conf, page.number, name.bbox, text, "taxpayer_name")
     return None
@@ -85,20 +93,28 @@ def _name_like(text: str) -> bool:
     return letters >= 3 and digits <= 2 and not _NOT_NAME.search(text)
 
 
-def _block_above(lines: list[Line], idx: int) -> list[Line]:
-    """Up to three lines stacked directly above line `idx`, left-aligned with it."""
+def _block_above(lines: list[Line], idx: int, most: int) -> list[Line]:
+    """Lines stacked directly above line `idx`, left-aligned with it and without a wide gap.
+
+    Geometry, not row numbers: a reference box beside the address adds rows in between.
+    """
     target = lines[idx]
+    height = target.bbox[3] - target.bbox[1]
+    aligned = sorted(
+        (
+            ln
+            for ln in lines
+            if abs(ln.bbox[0] - target.bbox[0]) < 25 and ln.bbox[3] <= target.bbox[1] + 2
+        ),
+        key=lambda ln: -ln.bbox[3],
+    )
     block: list[Line] = []
-    row = target.row
-    for ln in reversed(lines[:idx]):
-        if ln.row >= row:
-            continue
-        if ln.row < row - 1:
+    top = target.bbox[1]
+    for ln in aligned:
+        if top - ln.bbox[3] > 1.2 * height:
             break
-        if abs(ln.bbox[0] - target.bbox[0]) < 25:
-            block.insert(0, ln)
-            row = ln.row
-            if len(block) == 3:
-                break
-    # Keep only the contiguous left-aligned run ending just above the city line.
+        block.insert(0, ln)
+        top = ln.bbox[1]
+        if len(block) == most:
+            break
     return block

@@ -102,10 +102,14 @@ def find_dates(text: str) -> list[Span]:
     return found
 
 
+# OCR breaks amounts at their separators ("$11, 031. 53"), so a separator may carry one space.
 _MONEY = re.compile(
-    r"(?P<neg>[-(]\s?)?(?P<cur>[$S5§]\s?)?(?P<num>\d{1,3}(?:[,.' ]\d{3})+|\d+)"
-    r"(?:(?P<dec>[.,])(?P<cents>\d{2}))?(?![\d%])(?P<close>\))?"
+    r"(?P<neg>[-(]\s?)?(?P<cur>[$S§]\s?)?(?P<num>\d{1,3}(?:(?:[,.']\s?|\s)\d{3})+|\d+)"
+    r"(?:(?P<dec>[.,])(?P<gap>\s?)(?P<cents>\d{2}))?(?![\d%])(?P<close>\))?"
 )
+
+
+_YEARLIKE = re.compile(r"^(?:19|20)\d{2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,31 +120,31 @@ class Money:
     has_cents: bool
 
 
-def find_money(text: str) -> list[Span]:
+def find_money(text: str, *, bare: bool = False) -> list[Span]:
     """Amounts with a currency sign or cents: '$1,075.21', 'S9,533', '(3,328.00)', '-3,328.00'.
 
-    A bare integer with neither sign nor cents is not money (years, zip codes, form numbers).
+    A bare integer with neither sign nor cents is not money (years, zip codes, form numbers),
+    unless the caller already knows the place holds an amount (`bare`, e.g. "Amount due: 485").
     OCR's '$' read as 'S' or '5' counts as a sign only when the rest is a well-formed amount.
     """
     out: list[Span] = []
     for m in _MONEY.finditer(text):
         cur, num, cents = m["cur"], m["num"], m["cents"]
-        if not cur and not cents:
+        if not cur and not cents and not (bare and not _YEARLIKE.match(num) and len(num) <= 9):
             continue
         if m.start("num") > 0 and text[m.start("num") - 1].isalnum() and not cur:
             continue
-        if cur and cur.strip() in ("S", "5", "§"):
-            # Only a thousands-grouped or cents-bearing number after it makes 'S' a '$'.
+        if cur and cur.strip() in ("S", "§"):
+            # Only a thousands-grouped or cents-bearing number after it makes 'S' a '$'. A '$'
+            # read as '5' is not repaired: "5559.87" has a literal reading that may be right.
             before = text[m.start() - 1] if m.start() > 0 else " "
             if before.isalnum() or not (cents or "," in num):
                 continue
-            if cur.strip() == "5" and not cents:
-                continue
-        groups = re.split(r"[,.' ]", num)
+        groups = re.split(r"[,.' ]\s?|\s", num)
         if len(groups) > 1 and any(len(g) != 3 for g in groups[1:]):
             continue
-        if cents and m["dec"] == "," and "," in num:
-            continue  # "1,075,21" is ambiguous: leave it
+        if cents and (m["dec"] == "," or m["gap"]) and not (cur or len(groups) > 1):
+            continue  # "items 12, 14" is a list; only a real amount's shape makes ", 14" cents
         digits = "".join(groups)
         try:
             amount = Decimal(digits + ("." + cents if cents else ""))

@@ -30,6 +30,7 @@ class OcrPage:
     fragments: list[list[Word]]
     rotation: int  # degrees turned clockwise to read upright
     quality: float  # share of confident word-like words, for diagnostics
+    vertical: bool = False  # most words taller than wide: the page lies on its side
 
 
 @dataclass(slots=True)
@@ -64,16 +65,19 @@ def ocr_page(
 ) -> OcrPage:
     """Words with boxes (in points) and confidences; turns the page upright when it is not."""
     result = _read(image, scale, page, lang, timeout)
-    if result.quality >= MIN_GOOD_WORD_RATIO:
+    if result.quality >= MIN_GOOD_WORD_RATIO and not result.vertical:
         return result
     rotate = _orientation(image, page, timeout)
-    if rotate:
-        turned = image.rotate(-rotate, expand=True)
-        again = _read(turned, scale, page, lang, timeout)
-        if again.quality > result.quality:
-            again.rotation = rotate
-            return again
-    return result
+    # Tesseract reads a sideways page as vertical text lines: the words come out right but the
+    # layout is lost. When OSD cannot tell which way, try both quarter turns.
+    tries = [rotate] if rotate else ([90, 270] if result.vertical else [])
+    best = result
+    for angle in tries:
+        again = _read(image.rotate(-angle, expand=True), scale, page, lang, timeout)
+        again.rotation = angle
+        if again.quality > best.quality or (best.vertical and not again.vertical):
+            best = again
+    return best
 
 
 def _read(image: Image.Image, scale: float, page: int, lang: str, timeout: float) -> OcrPage:
@@ -95,7 +99,7 @@ def _read(image: Image.Image, scale: float, page: int, lang: str, timeout: float
         raise OcrError(f"Tesseract failed on page {page}: {exc.message[:120]}", page=page) from None
 
     lines: dict[tuple[int, int, int], list[Word]] = {}
-    good = total = 0
+    good = total = tall = long_words = 0
     for i, text in enumerate(data["text"]):
         text = text.strip()
         conf = float(data["conf"][i])
@@ -107,8 +111,12 @@ def _read(image: Image.Image, scale: float, page: int, lang: str, timeout: float
         lines.setdefault(key, []).append(Word(text, bbox, conf / 100, "ocr"))
         total += 1
         good += conf >= GOOD_WORD_CONF and bool(_GOOD_WORD.match(text))
+        if len(text) >= 4:
+            long_words += 1
+            tall += h > w
     quality = good / total if total else 0.0
-    return OcrPage(list(lines.values()), 0, quality)
+    vertical = long_words >= 5 and tall / long_words > 0.5
+    return OcrPage(list(lines.values()), 0, quality, vertical)
 
 
 def _orientation(image: Image.Image, page: int, timeout: float) -> int:
