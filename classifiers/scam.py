@@ -37,6 +37,7 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
+from ingest.privacy import mask_ids
 from ingest.record import Scam, ScamSignal
 
 # Prior log-odds before any signal: most letters a mailroom scans are genuine.
@@ -79,7 +80,6 @@ _BOUNDARY = re.compile(r"[!?;\u2022\u00b7\u25aa\u25cf\u25a0]|\n\s*\n|\n(?=[-*] )
 _TOKEN_BEFORE = re.compile(r"([A-Za-z]+)$")
 _WORD = re.compile(r"[a-z']+")
 # A 9-digit SSN/EIN-looking number: 123-45-6789, 123 45 6789, 123456789, 12-3456789.
-_ID_NUMBER = re.compile(r"(?<![\d*-])(?:\d{3}([ -])\d{2}\1\d{4}|\d{9}|\d{2}-\d{7})(?![\d*]|-\d)")
 _PHONE = re.compile(
     r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)\s?|([2-9]\d{2})[\s.-])(\d{3})[\s.-](\d{4})(?!\d)"
 )
@@ -270,24 +270,6 @@ def _normalise(text: str) -> str:
     s = _LINE_EDGES.sub("\n", s)
     s = _MANY_NEWLINES.sub("\n\n", s)
     return _S_FOR_DOLLAR.sub("$", s).strip()
-
-
-def _mask_id(m: re.Match[str]) -> str:
-    s = m.group()
-    total = sum(c.isdigit() for c in s)
-    out, seen = [], 0
-    for c in s:
-        if c.isdigit():
-            seen += 1
-            out.append(c if seen > total - 4 else "*")
-        else:
-            out.append(c)
-    return "".join(out)
-
-
-def mask_ids(text: str) -> str:
-    """Length-preserving: every 9-digit SSN/EIN-looking number keeps only its last four digits."""
-    return _ID_NUMBER.sub(_mask_id, text)
 
 
 class _Letter:

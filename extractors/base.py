@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from ingest.document import Document, Line, Page
+from ingest.privacy import mask_ids
 
 
 @dataclass(slots=True)
@@ -144,6 +145,8 @@ class Context:
             gap = ln.row - line.row
             below = 1 <= gap <= rows_below
             if below and ln.bbox[0] < max(label_x1, x1) + 20 and ln.bbox[2] > label_x0 - 20:
+                if any(h.start == 0 for h in self.hits(ln)):
+                    continue  # a line that starts with its own label holds its own value
                 out.append(Slot(page, ln, 0, gap + 1))
         return out
 
@@ -156,5 +159,5 @@ def field_from(c: Candidate | None) -> dict[str, Any]:
         "confidence": round(min(max(c.confidence, 0.0), 1.0), 3),
         "page": c.page,
         "bbox": [round(v, 1) for v in c.bbox],
-        "evidence": c.evidence,
+        "evidence": mask_ids(c.evidence),
     }

@@ -170,7 +170,7 @@ def find_phones(text: str) -> list[Span]:
     return [Span(f"{m['a']}-{m['b']}-{m['c']}", m.start(), m.end()) for m in _PHONE.finditer(fixed)]
 
 
-_YEAR = re.compile(r"(?<![\d/.$,-])(?P<y>(?:19|20)\d{2})(?![\d,]|\.\d)")
+_YEAR = re.compile(r"(?<![\d/.$,-])(?P<y>(?:19|20)\d{2})(?!\d|[,.]\d)")
 
 
 def find_years(text: str) -> list[Span]:

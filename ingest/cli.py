@@ -98,51 +98,157 @@ def file_cmd(
         click.echo(summary(record))
 
 
-@main.command(epilog=EXIT_CODES_HELP)
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "-o",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the records (JSON Lines, one record per letter).",
-)
-@_timeout_opt
-@_jobs_opt
-@_today_opt
-@_errors_to_exit
-def batch(
-    folder: Path, out: Path, page_timeout: float, jobs: int | None, today: dt.datetime | None
-) -> None:
-    """Read every letter file under FOLDER into OUT, one JSON record per line.
+def _batch_options(func: F) -> F:
+    """Options shared by batch, retry and watch: where records go and how files are read."""
+    options = [
+        click.option(
+            "--out",
+            "-o",
+            required=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Where the records go; the format follows the extension (.jsonl, .csv, "
+            ".sqlite) unless --format says.",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["jsonl", "csv", "sqlite"]),
+            default=None,
+            help="Output format [default: from OUT's extension, else jsonl].",
+        ),
+        click.option(
+            "--state",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="The manifest that makes re-runs resume [default: OUT.manifest.sqlite].",
+        ),
+        click.option(
+            "--quarantine",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="Copy each failed file here with a JSON sidecar saying why.",
+        ),
+        click.option(
+            "--executor",
+            type=click.Choice(["local", "dask"]),
+            default="local",
+            show_default=True,
+            help="local: worker processes here; dask: a dask.distributed cluster "
+            "(pip install 'irs-ingest[dask]').",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="Dask scheduler, e.g. tcp://host:8786 [default: start a local cluster].",
+        ),
+        _timeout_opt,
+        _jobs_opt,
+        _today_opt,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
-    A file that cannot be read gets a record with status "failed" and its error; the batch goes
-    on. The exit code is 7 when any file failed.
-    """
-    import time
 
-    from .batch import letter_files, run_batch
-    from .record import CaseRecord
+def _batch_kwargs(
+    out: Path,
+    fmt: str | None,
+    state: Path | None,
+    quarantine: Path | None,
+    executor: str,
+    scheduler: str | None,
+    page_timeout: float,
+    jobs: int | None,
+    today: dt.datetime | None,
+) -> dict[str, Any]:
+    return {
+        "out": out,
+        "fmt": fmt,
+        "state": state,
+        "quarantine": quarantine,
+        "executor": executor,
+        "scheduler": scheduler,
+        "options": _options(page_timeout, jobs, today),
+    }
 
-    total = sum(1 for _ in letter_files(folder))
-    done = 0
-    start = time.monotonic()
 
-    def tick(record: CaseRecord) -> None:
-        nonlocal done
-        done += 1
-        status = record.status if record.status != "ok" else record.scam.verdict
-        click.echo(f"[{done}/{total}] {record.source.path}: {status}", err=True)
-
-    result = run_batch(folder, out, options=_options(page_timeout, jobs, today), on_record=tick)
-    took = time.monotonic() - start
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())) or "no files"
-    verdicts = ", ".join(f"{k} {v}" for k, v in sorted(result.verdicts.items()))
-    click.echo(
-        f"{result.files} files in {took:.1f} s: {counts}; verdicts: {verdicts}; -> {out}", err=True
-    )
+def _report(result: Any) -> None:
+    click.echo(result.summary(), err=True)
     if result.failed:
         sys.exit(int(ExitCode.BATCH_FAILURES))
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_batch_options
+@click.option("--force", is_flag=True, help="Read every file again, even those done before.")
+@_errors_to_exit
+def batch(folder: Path, force: bool, **opts: Any) -> None:
+    """Read every letter file under FOLDER into OUT, one record per letter, in parallel.
+
+    Re-running skips what is done, so an interrupted batch resumes where it stopped. The same
+    bytes under two names give one record plus a duplicate entry in the manifest. A file that
+    cannot be read gets a record with status "failed" and its error; the batch goes on, and the
+    exit code is 7 when any letter under FOLDER has failed.
+    """
+    from .batch import run_batch
+    from .progress import for_stream
+
+    progress = for_stream(sys.stderr)
+    _report(run_batch(folder, force=force, progress=progress, **_batch_kwargs(**opts)))
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@_batch_options
+@_errors_to_exit
+def retry(**opts: Any) -> None:
+    """Read again only the files an earlier batch into OUT recorded as failed.
+
+    Their old records are replaced; a file that now holds other bytes (a re-scan under the
+    same name) replaces its failed record with the new letter's.
+    """
+    from .batch import retry_failed
+    from .progress import for_stream
+
+    _report(retry_failed(progress=for_stream(sys.stderr), **_batch_kwargs(**opts)))
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_batch_options
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between looks at FOLDER.")
+@click.option(
+    "--settle",
+    default=5.0,
+    show_default=True,
+    help="Seconds a file's size and time must stay unchanged before it is read.",
+)
+@click.option("--once", is_flag=True, help="Read what is there (once settled), then stop.")
+@click.option(
+    "--max-idle",
+    type=float,
+    default=None,
+    help="Stop after this many seconds with nothing new [default: run until Ctrl-C].",
+)
+@_errors_to_exit
+def watch(
+    folder: Path, interval: float, settle: float, once: bool, max_idle: float | None, **opts: Any
+) -> None:
+    """Watch FOLDER and read each letter into OUT once it has finished arriving.
+
+    Stops cleanly on Ctrl-C or SIGTERM; what was read is recorded, what was in hand is read
+    again next time. Resumes like batch: files read before are skipped.
+    """
+    from .batch import Batch
+    from .progress import LogProgress
+    from .watch import watch as watch_folder
+
+    with Batch(progress=LogProgress(sys.stderr, interval=0), **_batch_kwargs(**opts)) as b:
+        result = watch_folder(
+            folder, b, interval=interval, settle=settle, once=once, max_idle=max_idle
+        )
+    _report(result)
 
 
 @main.command()

@@ -44,6 +44,9 @@ def test_not_dates(text: str) -> None:
         ("($3,328.00)", "3328.00", True),
         ("Total 1,075.21", "1075.21", False),
         ("$ 16,519.00", "16519.00", False),
+        ("Amount due immediately: $11, 031. 53.", "11031.53", False),  # OCR-split separators
+        ("Amount due: $1,474, 14", "1474.14", False),
+        ("$11,011. 89", "11011.89", False),
     ],
 )
 def test_money(text: str, amount: str, negative: bool) -> None:
@@ -79,3 +82,7 @@ def test_phone_not_zip() -> None:
 
 def test_years_skip_money_and_dates() -> None:
     assert [s.value for s in find_years("Tax year 2017 $2,017.00 12/31/2016")] == [2017]
+
+
+def test_years_in_a_list() -> None:
+    assert [s.value for s in find_years("Tax years 2014, 2015, 2016")] == [2014, 2015, 2016]

@@ -1,0 +1,341 @@
+"""Where letters are read: in this process, in a pool of local processes, or on a Dask cluster.
+
+Processes rather than threads: tesseract runs in its own process either way, but the Python
+around it (image preparation, reading tesseract's output, spaCy, classifiers) serialises on the
+GIL. On 10 one-page 300-DPI letters with 2 warmed workers on a 2-core machine shared with other
+work, processes read 1.53-1.58 pages/s in their best runs and threads 1.09-1.24.
+Workers receive the file's bytes, not its path, so the record's hash is of exactly what was read
+and a remote Dask worker needs no access to the mailroom's disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from .errors import ExitCode, IngestError, TesseractMissingError
+from .pipeline import Options, failed_record, read_letter
+
+log = logging.getLogger(__name__)
+
+Rec = dict[str, Any]  # a record in its JSON form: what crosses process boundaries
+Worker = Callable[[str, bytes, Options], tuple[Rec, float]]
+
+
+class InternalError(IngestError):
+    """A bug met while reading one letter: recorded for that letter, the batch goes on."""
+
+    code = "internal_error"
+
+
+class WorkerCrashedError(IngestError):
+    code = "worker_crashed"
+    hint = "The worker reading this file died (crash or out of memory); check the file."
+
+
+class DaskMissingError(IngestError):
+    code = "dask_missing"
+    exit_code = ExitCode.MISSING_DEPENDENCY
+    hint = "Install it: pip install 'irs-ingest[dask]'."
+
+
+class SchedulerError(IngestError):
+    code = "scheduler_unreachable"
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(slots=True)
+class Task:
+    """One file to read; `record` set means there is nothing to run (it failed before)."""
+
+    path: str
+    sha256: str
+    data: bytes | None = None
+    record: Rec | None = None
+    tries: int = 0
+
+
+Finished = tuple[Task, Rec, float]
+
+
+def warm() -> None:
+    """Load the heavy, cached objects once per worker instead of on its first letter."""
+    from extractors.base import labeler
+
+    from . import ocr
+    from .catalog import load_catalog
+
+    ocr.configure(1)
+    labeler()
+    load_catalog()
+    try:  # one tiny letter through the rest warms whatever else caches itself lazily
+        from .assemble import assemble
+        from .document import Document, Line, Page, Word
+
+        text = ["Notice", "CP14", "Internal", "Revenue", "Service", "amount", "due"]
+        words = [
+            Word(w, (72.0 + 40 * i, 72.0, 100.0 + 40 * i, 84.0), 1.0, "text")
+            for i, w in enumerate(text)
+        ]
+        assemble(Document([Page(1, 612.0, 792.0, [Line(words)], "text")]))
+    except Exception:  # noqa: BLE001 - warming is an optimisation, never a failure
+        log.debug("warm-up letter failed", exc_info=True)
+
+
+def _init_process_worker() -> None:
+    # Ctrl-C goes to the whole process group: the parent decides how to stop, not each worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True).start()
+    warm()
+
+
+def _exit_with_parent(sentinel: int) -> None:
+    """A batch killed with -9 cannot shut its pool down: workers must notice and leave."""
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
+
+
+def read_task(path: str, data: bytes, options: Options) -> tuple[Rec, float]:
+    """Read one file's bytes into a record (JSON form, picklable) and the seconds it took."""
+    start = time.perf_counter()
+    try:
+        record = read_letter(data, options=options, errors="record")
+    except TesseractMissingError:
+        raise  # nothing else will work either: stop the batch
+    except Exception as exc:  # noqa: BLE001 - one bad letter must not stop the batch
+        # Only the type: an exception's text may quote the letter, and so a full SSN.
+        err = InternalError(f"Unexpected {type(exc).__name__} while reading (a bug: report it)")
+        record = failed_record(data, path, err)
+    record.source.path = path
+    return record.to_json_dict(), time.perf_counter() - start
+
+
+def crashed_record(task: Task) -> Rec:
+    record = failed_record(
+        None, task.path, WorkerCrashedError("The worker died while reading this file")
+    )
+    record.id = record.source.sha256 = task.sha256  # the bytes are known, just not readable
+    return record.to_json_dict()
+
+
+class Executor(Protocol):
+    jobs: int
+
+    def run(self, tasks: Iterable[Task], options: Options) -> Iterator[Finished]:
+        """Read tasks, pulling more only as workers free up; yield each as it finishes."""
+        ...
+
+    def close(self, cancel: bool = False) -> None: ...
+
+
+class LocalExecutor:
+    """`jobs` worker processes (or this process when jobs is 1), each warmed once.
+
+    A worker that dies (segfault, out-of-memory kill) breaks the whole pool; the files that were
+    in flight are then re-run one at a time, so only the file that kills a worker on its own is
+    recorded as failed.
+    """
+
+    def __init__(self, jobs: int, *, worker: Worker = read_task, in_flight: int = 2) -> None:
+        self.jobs = max(1, jobs)
+        self.worker = worker
+        self.limit = self.jobs * max(1, in_flight)
+        self._pool: ProcessPoolExecutor | None = None
+        self._warm = False
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # forkserver: workers fork from a clean server, never from this process with its
+        # threads (progress bar, executor manager), which fork would copy half-locked.
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
+        ctx = multiprocessing.get_context(method)
+        if method == "forkserver":
+            ctx.set_forkserver_preload(["ingest.executors", "ingest.assemble"])
+        return ProcessPoolExecutor(self.jobs, mp_context=ctx, initializer=_init_process_worker)
+
+    def run(self, tasks: Iterable[Task], options: Options) -> Iterator[Finished]:
+        per_file = replace(options, jobs=1)  # parallel over files; one tesseract per worker
+        if self.jobs == 1:
+            yield from self._run_here(tasks, per_file)
+            return
+        if self._pool is None:
+            self._pool = self._new_pool()
+        source = iter(tasks)
+        suspects: deque[Task] = deque()
+        pending: dict[Future[tuple[Rec, float]], Task] = {}
+        while True:
+            # After a crash the files that were in flight run alone, so the next crash names
+            # its culprit instead of failing innocent neighbours.
+            while len(pending) < (1 if suspects or _any_suspect(pending) else self.limit):
+                task = suspects.popleft() if suspects else next(source, None)
+                if task is None:
+                    break
+                if task.record is not None:
+                    yield task, task.record, 0.0
+                    continue
+                assert task.data is not None
+                pending[self._pool.submit(self.worker, task.path, task.data, per_file)] = task
+            if not pending:
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            crashed: list[Task] = []
+            for future in finished:
+                task = pending.pop(future)
+                try:
+                    rec, seconds = future.result()
+                except BrokenProcessPool:
+                    crashed.append(task)
+                    continue
+                yield task, rec, seconds
+            if not crashed:
+                continue
+            wait(pending, timeout=10)  # a broken pool fails every future it held
+            for future, task in list(pending.items()):
+                del pending[future]
+                if future.done() and future.exception() is None:
+                    yield task, *future.result()
+                else:
+                    crashed.append(task)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            if len(crashed) == 1:
+                yield crashed[0], crashed_record(crashed[0]), 0.0
+                continue
+            log.warning(
+                "a worker died; re-reading the %d files it may have held, one at a time",
+                len(crashed),
+            )
+            for task in crashed:
+                task.tries += 1
+            suspects.extend(crashed)
+
+    def _run_here(self, tasks: Iterable[Task], options: Options) -> Iterator[Finished]:
+        if not self._warm:
+            warm()
+            self._warm = True
+        for task in tasks:
+            if task.record is not None:
+                yield task, task.record, 0.0
+                continue
+            assert task.data is not None
+            rec, seconds = self.worker(task.path, task.data, options)
+            yield task, rec, seconds
+
+    def close(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            self._pool = None
+
+
+def _any_suspect(pending: dict[Any, Task]) -> bool:
+    return any(t.tries for t in pending.values())
+
+
+class DaskExecutor:
+    """The same worker function on a dask.distributed cluster; a LocalCluster when no scheduler.
+
+    Bytes go to the cluster with `scatter`, so workers need irs-ingest and tesseract installed
+    but no access to the input folder.
+    """
+
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        *,
+        jobs: int = 1,
+        processes: bool = True,
+        worker: Worker = read_task,
+    ) -> None:
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise DaskMissingError("The Dask executor needs dask.distributed") from None
+        self.worker = worker
+        self._cluster = None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise SchedulerError(
+                    f"Cannot reach the Dask scheduler at {scheduler}: {exc}"
+                ) from None
+        else:
+            self._cluster = LocalCluster(
+                n_workers=max(1, jobs),
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=None,
+            )
+            self.client = Client(self._cluster)
+        self.jobs = max(1, sum(self.client.nthreads().values()))
+        if not self.client.nthreads():
+            log.warning("the Dask cluster has no workers yet; letters wait until one joins")
+        try:
+            self.client.run(warm)  # also a preflight: workers need irs-ingest importable
+        except Exception as exc:  # noqa: BLE001 - whatever a worker raised, say what to do
+            self.close()
+            raise SchedulerError(
+                f"Dask workers cannot load irs-ingest ({type(exc).__name__}: {exc})",
+                hint="Install irs-ingest and tesseract on every worker.",
+            ) from None
+
+    def run(self, tasks: Iterable[Task], options: Options) -> Iterator[Finished]:
+        from dask.distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        per_file = replace(options, jobs=1)
+        source = iter(tasks)
+        limit = self.jobs * 2
+        pending: dict[Any, Task] = {}
+        queue = as_completed()
+
+        def fill() -> Iterator[Finished]:
+            while len(pending) < limit:
+                task = next(source, None)
+                if task is None:
+                    return
+                if task.record is not None:
+                    yield task, task.record, 0.0
+                    continue
+                data = self.client.scatter(task.data, hash=False)
+                future = self.client.submit(self.worker, task.path, data, per_file, pure=False)
+                pending[future] = task
+                queue.add(future)
+
+        yield from fill()
+        while pending:
+            future = next(queue)
+            task = pending.pop(future)
+            try:
+                rec, seconds = future.result()
+            except KilledWorker:
+                rec, seconds = crashed_record(task), 0.0
+            finally:
+                future.release()
+            yield task, rec, seconds
+            yield from fill()
+
+    def close(self, cancel: bool = False) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(kind: str = "local", *, jobs: int = 1, scheduler: str | None = None) -> Executor:
+    if kind == "dask" or scheduler:
+        return DaskExecutor(scheduler, jobs=jobs)
+    if kind != "local":
+        raise IngestError(f"Unknown executor {kind!r} (use local or dask)")
+    return LocalExecutor(jobs)
