@@ -47,7 +47,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_labels_file_matches_return_value(corpus: tuple[Path, list[dict]]) -> None:
@@ -81,7 +85,7 @@ def test_label_schema(corpus: tuple[Path, list[dict]]) -> None:
         assert lab["degradation"] in DEGRADATIONS
         assert lab["family"] in FAMILIES
         assert 1 <= lab["pages"] <= 4
-        assert lab["file"] == f"{lab['id']}.{lab['file'].rsplit('.', 1)[1]}"
+        assert lab["file"] == f"letters/{lab['id']}.{lab['file'].rsplit('.', 1)[1]}"
         if lab["format"] == "pdf_text":
             assert lab["degradation"] == "clean"
         if lab["is_scam"]:
