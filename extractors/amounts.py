@@ -19,9 +19,36 @@ DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
 _CONDITION_BEFORE = re.compile(r"\b(?:if|than|unless|whether|when)\s*$", re.IGNORECASE)
 _CONDITION_AFTER = re.compile(r"^\s*(?:if|when|unless|for other)\b", re.IGNORECASE)
 _FILLER = {
-    "immediately", "now", "is", "of", "was", "by", "on", "as", "to", "be", "received", "paid",
-    "due", "the", "total", "balance", "amount", "owed", "you", "owe", "usd", "currently",
-    "before", "date", "in", "full", "payment", "this", "notice", "letter",
+    "immediately",
+    "now",
+    "is",
+    "of",
+    "was",
+    "by",
+    "on",
+    "as",
+    "to",
+    "be",
+    "received",
+    "paid",
+    "due",
+    "the",
+    "total",
+    "balance",
+    "amount",
+    "owed",
+    "you",
+    "owe",
+    "usd",
+    "currently",
+    "before",
+    "date",
+    "in",
+    "full",
+    "payment",
+    "this",
+    "notice",
+    "letter",
 }
 
 
@@ -52,7 +79,8 @@ def amount_due(ctx: Context) -> Candidate | None:
             continue  # "Total interest", "Amount owed ... penalties": the label names a part
         for slot in ctx.slots(page, i, hit.end):
             spans = [
-                s for s in find_money(slot.line.text, bare=slot.distance == 0)
+                s
+                for s in find_money(slot.line.text, bare=slot.distance == 0)
                 if s.start >= slot.start
             ]
             if not spans:
@@ -66,8 +94,11 @@ def amount_due(ctx: Context) -> Candidate | None:
             if slot.distance >= 2 and _in_table_column(page, slot.line):
                 break
             before = [
-                h for h in ctx.hits(slot.line, "line_item") if h.start < span.start
-                and h.weight >= 0.8 and (slot.distance or h.start >= hit.end)
+                h
+                for h in ctx.hits(slot.line, "line_item")
+                if h.start < span.start
+                and h.weight >= 0.8
+                and (slot.distance or h.start >= hit.end)
             ]
             if before:
                 break

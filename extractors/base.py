@@ -137,7 +137,8 @@ class Context:
         label_x1 = line.span_bbox(max(label_end - 1, 0), max(label_end, 1))[2]
         mid, half = (line.bbox[1] + line.bbox[3]) / 2, (line.bbox[3] - line.bbox[1]) * 0.6
         right = [
-            ln for ln in page.lines
+            ln
+            for ln in page.lines
             if ln.bbox[0] >= x1 - 1 and abs((ln.bbox[1] + ln.bbox[3]) / 2 - mid) <= half
         ]
         out += [Slot(page, ln, 0, 1) for ln in sorted(right, key=lambda ln: ln.bbox[0])[:1]]

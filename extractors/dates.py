@@ -99,9 +99,7 @@ def notice_date(ctx: Context) -> Candidate | None:
         return ranked[0]
     # Unlabelled letter date (ACS and field letters): a lone date high on page 1 that no other
     # label claims.
-    claimed = {
-        k for r in ("response_date", "distractor_date") for k in _claims(ctx, r)
-    }
+    claimed = {k for r in ("response_date", "distractor_date") for k in _claims(ctx, r)}
     page = ctx.doc.pages[0]
     for line in page.lines:
         if line.bbox[1] > page.height * 0.35:
