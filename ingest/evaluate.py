@@ -18,19 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .pipeline import Options, read_letter
-from .record import CaseRecord
+from .record import FIELD_NAMES, CaseRecord
 
-FIELDS = (
-    "notice_code",
-    "notice_date",
-    "tax_years",
-    "amount_due",
-    "response_date",
-    "taxpayer_id_last4",
-    "taxpayer_name",
-    "tax_form",
-    "irs_phone",
-)
+FIELDS = FIELD_NAMES
 GROUPS = ("degradation", "family", "format")
 
 

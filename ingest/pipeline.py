@@ -47,12 +47,7 @@ def read_letter(
     opts = options or Options()
     path = None if isinstance(letter, bytes | Image.Image) else str(letter)
     try:
-        if isinstance(letter, Image.Image):
-            src = sources.from_image(letter)
-        else:
-            data = letter if isinstance(letter, bytes) else sources.read_bytes(Path(letter))
-            src = sources.load(data, path=path)
-        return _process(src, opts)
+        return _process(_load(letter), opts)
     except TesseractMissingError:
         raise
     except IngestError as exc:
@@ -63,16 +58,18 @@ def read_letter(
 
 def read_document(letter: LetterInput, *, options: Options | None = None) -> Document:
     """The letter's text with layout (pages, lines, words with boxes), before any extraction."""
-    opts = options or Options()
-    if isinstance(letter, Image.Image):
-        src = sources.from_image(letter)
-    else:
-        data = letter if isinstance(letter, bytes) else sources.read_bytes(Path(letter))
-        src = sources.load(data)
-    pages, errors = _read_pages(src, opts)
+    pages, errors = _read_pages(_load(letter), options or Options())
     if errors and not pages:
         raise errors[0]
     return Document(pages)
+
+
+def _load(letter: LetterInput) -> sources.Source:
+    if isinstance(letter, Image.Image):
+        return sources.from_image(letter)
+    if isinstance(letter, bytes):
+        return sources.load(letter)
+    return sources.load(sources.read_bytes(Path(letter)), path=str(letter))
 
 
 def iter_letters(

@@ -44,6 +44,9 @@ class Fields(BaseModel):
     irs_phone: FieldValue[str] = Field(default_factory=FieldValue[str])
 
 
+FIELD_NAMES: tuple[str, ...] = tuple(Fields.model_fields)
+
+
 class Source(BaseModel):
     path: str | None = None
     sha256: str

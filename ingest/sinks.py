@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .errors import ExitCode, IngestError
+from .record import FIELD_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +68,7 @@ COLUMNS: tuple[str, ...] = (
     "error_page",
     "schema_version",
 )
-_FIELDS = (
-    "notice_code",
-    "notice_date",
-    "tax_years",
-    "amount_due",
-    "response_date",
-    "taxpayer_id_last4",
-    "taxpayer_name",
-    "tax_form",
-    "irs_phone",
-)
+_FIELDS = FIELD_NAMES
 
 
 class OutputError(IngestError):
