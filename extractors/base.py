@@ -111,6 +111,28 @@ class Context:
     def labeler(self) -> Labeler:
         return labeler()
 
+    def _owned_by_other_label(self, page: Page, line: Line) -> bool:
+        """A line below a label is not its value when it has a label of its own: at its start,
+        or as a label cell just left of it on the same row ("Notice date | November 8, 2021")."""
+        if any(h.start == 0 for h in self.hits(line)):
+            return True
+        mid = (line.bbox[1] + line.bbox[3]) / 2
+        return any(
+            ln.bbox[2] <= line.bbox[0] + 1
+            and ln.bbox[1] <= mid <= ln.bbox[3]
+            and any(h.start == 0 and h.end >= len(ln.text.rstrip(" :")) for h in self.hits(ln))
+            for ln in page.lines
+            if ln.row == line.row
+        )
+
+    @staticmethod
+    def next_line(page: Page, line: Line) -> Line | None:
+        """The line below, when a sentence may run on into it (same column, next row)."""
+        for ln in page.lines:
+            if ln.row == line.row + 1 and abs(ln.bbox[0] - line.bbox[0]) < 40:
+                return ln
+        return None
+
     def hits(self, line: Line, role: str | None = None) -> list[LabelHit]:
         key = id(line)
         if key not in self._hits:
@@ -146,8 +168,8 @@ class Context:
             gap = ln.row - line.row
             below = 1 <= gap <= rows_below
             if below and ln.bbox[0] < max(label_x1, x1) + 20 and ln.bbox[2] > label_x0 - 20:
-                if any(h.start == 0 for h in self.hits(ln)):
-                    continue  # a line that starts with its own label holds its own value
+                if self._owned_by_other_label(page, ln):
+                    continue
                 out.append(Slot(page, ln, 0, gap + 1))
         return out
 

@@ -20,19 +20,11 @@ Key = tuple[int, int, int]
 Claim = tuple[tuple[int, int], float, Candidate]  # ((slot distance, char gap), weight, cand)
 
 
-def _next_line(page: Page, line: Line) -> Line | None:
-    """The line below, when a sentence may run on into it (same column, next row)."""
-    for ln in page.lines:
-        if ln.row == line.row + 1 and abs(ln.bbox[0] - line.bbox[0]) < 40:
-            return ln
-    return None
-
-
 def _dates_from(page: Page, line: Line, start: int) -> tuple[list[Span], Line]:
     spans = [s for s in find_dates(line.text) if s.start >= start]
     if spans:
         return spans, line
-    below = _next_line(page, line)
+    below = Context.next_line(page, line)
     if below is None:
         return [], line
     # "... hear from us by April 8," / "2019 at 1-800-..." : a date broken over two lines.

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import re
 
+from ingest.document import Line, Page
+
 from .base import Candidate, Context
 from .parse import find_dates, find_years
 
 _FORM_YEAR = re.compile(r"(?<![\d/])((?:19|20)\d{2})\s+Form\s+\d", re.IGNORECASE)
+_PERIOD_LABEL = re.compile(r"period|end|quarter", re.IGNORECASE)
 _NOT_TAX_YEAR = re.compile(r"rev\.?|cat\.?\s*no|publication|pub\.|copyright|©", re.IGNORECASE)
 
 
-def _values(text: str, start: int) -> list[tuple[int, int, int]]:
+def _values(text: str, start: int, *, dates: bool = True) -> list[tuple[int, int, int]]:
     """(year, start, end) of period dates and bare years in `text` from `start`."""
     out: list[tuple[int, int, int]] = []
-    dates = [d for d in find_dates(text) if d.start >= start]
-    for d in dates:
-        out.append((d.value.year, d.start, d.end))  # type: ignore[attr-defined]
+    found = [d for d in find_dates(text) if d.start >= start]
+    if dates:
+        out += [(d.value.year, d.start, d.end) for d in found]  # type: ignore[attr-defined]
     for y in find_years(text):
-        if y.start >= start and not any(d.start <= y.start < d.end for d in dates):
+        if y.start >= start and not any(d.start <= y.start < d.end for d in found):
             prefix = text[max(0, y.start - 12) : y.start]
             if not _NOT_TAX_YEAR.search(prefix):
                 out.append((int(y.value), y.start, y.end))  # type: ignore[call-overload]
@@ -26,11 +29,22 @@ def _values(text: str, start: int) -> list[tuple[int, int, int]]:
 
 
 def tax_years(ctx: Context, latest: int | None) -> Candidate:
+    """Years owned by tax-year and tax-period labels, table columns under them, and "your 2021
+    Form 1040"; never later than the notice's own year."""
     years: dict[int, float] = {}
     first: Candidate | None = None
     for page, i, line, hit in ctx.labelled("tax_year"):
+        # A date under a "Tax year" header is some other field's value (the notice date);
+        # only period labels ("Tax period ended") own the dates below them.
+        periodic = bool(_PERIOD_LABEL.search(line.text[hit.start : hit.end]))
         for slot in ctx.slots(page, i, hit.end, rows_below=2):
-            vals = _values(slot.line.text, slot.start)
+            vals = _values(slot.line.text, slot.start, dates=slot.distance < 2 or periodic)
+            if slot.distance == 0 and not vals:
+                below = ctx.next_line(page, line)
+                if below is not None:  # "the tax year ended December 31," / "2020 (Form 1040)"
+                    joined = f"{line.text} {below.text}"
+                    vals = [v for v in _values(joined, slot.start) if v[1] < len(line.text)]
+                    vals = [(y, s, min(e, len(line.text))) for y, s, e in vals]
             if slot.distance == 0 and vals and vals[0][1] - hit.end > 30:
                 vals = []
             if not vals:
@@ -54,8 +68,7 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
                 first = Candidate(
                     [], 0.6, page.number, line.span_bbox(m.start(), m.end()), line.text, "tax_years"
                 )
-    ceiling = (latest or 2100) + 0
-    kept = sorted(y for y in years if 1990 <= y <= ceiling)
+    kept = sorted(y for y in years if 1990 <= y <= (latest or 2100))
     if not kept or first is None:
         return Candidate([], 0.5, 1, (0, 0, 0, 0), "", "tax_years")
     first.value = kept
@@ -63,18 +76,16 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
     return first
 
 
-def _column_below(page, header_line):  # type: ignore[no-untyped-def]
+def _column_below(page: Page, header_line: Line) -> list[Line]:
     """Lines below a table cell in the same column, while they keep holding a date or year."""
     x0, _, x1, _ = header_line.bbox
-    out = []
-    row = header_line.row
+    out: list[Line] = []
     for ln in page.lines:
-        if ln.row <= row or ln.row > row + 12:
+        if ln.row <= header_line.row or ln.row > header_line.row + 12:
             continue
         if ln.bbox[2] < x0 - 10 or ln.bbox[0] > x1 + 10:
             continue
         if not _values(ln.text, 0):
             break
         out.append(ln)
-        row = ln.row
     return out

@@ -190,7 +190,7 @@ def format_report(report: dict[str, Any]) -> str:
     out.append("worst misses (most confident first):")
     for m in report["worst_misses"]:
         out.append(
-            f"  {m['file']:<14}{m['field']:<18} expected {m['expected']!r:<28} read {m['read']!r}"
+            f"  {m['file']:<22}{m['field']:<18} expected {m['expected']!r:<28} read {m['read']!r}"
             f"  (conf {m['confidence']:.2f}, {m['degradation']}, {m['format']})"
         )
     return "\n".join(out)
