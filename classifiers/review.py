@@ -9,8 +9,15 @@ from ingest.record import Fields, Review, Scam
 CONFIDENCE_FLOOR = 0.6
 
 
-def route(fields: Fields, entry: NoticeEntry | None, scam: Scam, *, is_irs_letter: bool) -> Review:
-    reasons: list[str] = []
+def route(
+    fields: Fields,
+    entry: NoticeEntry | None,
+    scam: Scam,
+    *,
+    is_irs_letter: bool,
+    conflicts: list[str] | None = None,
+) -> Review:
+    reasons: list[str] = list(conflicts or [])
     if not is_irs_letter:
         reasons.append("does not look like an IRS letter")
     if scam.verdict != "genuine":

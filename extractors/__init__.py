@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingest.catalog import load_catalog
 from ingest.document import Document
 from ingest.record import AmountField, Fields, FieldValue
 
@@ -14,6 +15,7 @@ from .base import Candidate, Context, field_from
 class Extraction:
     fields: Fields
     code_known: bool
+    conflicts: list[str]  # plain-words disagreements inside the letter, for review
 
 
 def extract(doc: Document) -> Extraction:
@@ -25,18 +27,44 @@ def extract(doc: Document) -> Extraction:
     notice_value = notice.value if notice else None
     response = dates.response_date(ctx, notice_value)
     latest = notice_value.year if notice_value else None
+    amount = amounts.amount_due(ctx)
+    _agree_with_catalog(code, notice, response)
+    conflicts = [
+        f"{name} reads {c.value} in one place and {c.rival} in another"
+        for name, c in [
+            ("notice date", notice),
+            ("response date", response),
+            ("amount due", amount),
+        ]
+        if c is not None and c.rival is not None
+    ]
     fields = Fields(
         notice_code=FieldValue[str](**field_from(code)),
         notice_date=FieldValue(**field_from(notice)),
         tax_years=FieldValue[list[int]](**field_from(years.tax_years(ctx, latest))),
-        amount_due=AmountField(**field_from(amounts.amount_due(ctx))),
+        amount_due=AmountField(**field_from(amount)),
         response_date=FieldValue(**field_from(response)),
         taxpayer_id_last4=FieldValue[str](**field_from(identity.taxpayer_id_last4(ctx))),
         taxpayer_name=FieldValue[str](**field_from(identity.taxpayer_name(ctx))),
         tax_form=FieldValue[str](**field_from(forms.tax_form(ctx))),
         irs_phone=FieldValue[str](**field_from(phones.irs_phone(ctx))),
     )
-    return Extraction(fields, known)
+    return Extraction(fields, known, conflicts)
+
+
+def _agree_with_catalog(
+    code: Candidate | None, notice: Candidate | None, response: Candidate | None
+) -> None:
+    """A printed deadline that sits where the catalog's window puts it is surer: two independent
+    readings (the dates and the code) agree."""
+    if code is None or notice is None or response is None:
+        return
+    entry = load_catalog().get(code.value)
+    if entry is None or not entry.response_days:
+        return
+    gap = (response.value - notice.value).days
+    if abs(gap - entry.response_days) <= 4:  # weekends and holidays move a deadline a little
+        response.confidence = max(response.confidence, 0.92)
 
 
 __all__ = ["Candidate", "Extraction", "extract"]

@@ -16,6 +16,7 @@ from .base import Candidate, Context
 from .parse import Money, find_dates, find_money
 
 DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
+RIVAL_AT = 0.6  # a second total read this strongly means the letter disagrees with itself
 _CONDITION_BEFORE = re.compile(r"\b(?:if|than|unless|whether|when)\s*$", re.IGNORECASE)
 _CONDITION_AFTER = re.compile(r"^\s*(?:if|when|unless|for other)\b", re.IGNORECASE)
 _FILLER = {
@@ -75,8 +76,11 @@ def amount_due(ctx: Context) -> Candidate | None:
             continue
         if _CONDITION_AFTER.match(line.text[hit.end :]):
             continue
-        if any(h.start >= hit.end and h.weight >= 0.8 for h in ctx.hits(line, "line_item")):
+        items = ctx.hits(line, "line_item")
+        if any(h.start >= hit.end and h.weight >= 0.8 for h in items):
             continue  # "Total interest", "Amount owed ... penalties": the label names a part
+        if any(h.end <= hit.start and hit.start - h.end <= 2 and h.weight >= 0.8 for h in items):
+            continue  # "Previous amount due", "Prior balance due": an earlier figure
         for slot in ctx.slots(page, i, hit.end):
             spans = [
                 s
@@ -105,6 +109,8 @@ def amount_due(ctx: Context) -> Candidate | None:
             score = hit.weight * DECAY.get(slot.distance, 0.6)
             if not money.has_symbol and not money.has_cents:
                 score *= 0.5
+            if not money.has_cents and re.match(r"[.,]\s?\S", slot.line.text[span.end :]):
+                score *= 0.6  # "$6, 710. Se": the cents are there but unreadable
             conf = slot.line.span_confidence(span.start, span.end)
             found.append(
                 Candidate(
@@ -129,4 +135,8 @@ def amount_due(ctx: Context) -> Candidate | None:
     best = max(by_value.values(), key=strength)
     top = max(best, key=lambda c: c.confidence)
     top.confidence = min(1.0, strength(best))
+    rivals = [v for v, cs in by_value.items() if cs is not best and strength(cs) >= RIVAL_AT]
+    if rivals:
+        top.rival = rivals[0]
+        top.confidence = min(top.confidence, 0.85)
     return top

@@ -26,6 +26,8 @@ class Candidate:
     bbox: tuple[float, float, float, float]
     evidence: str
     role: str = ""
+    # Another reading the letter also supports strongly (stub and body disagree): for review.
+    rival: Any = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,10 +85,19 @@ def _ranked(ctx: Context, role: str) -> list[Candidate]:
     return ranked
 
 
+def _with_rival(ranked: list[Candidate]) -> Candidate:
+    top = ranked[0]
+    rivals = [c.value for c in ranked[1:] if c.value != top.value and c.confidence >= 0.6]
+    if rivals:
+        top.rival = rivals[0]
+        top.confidence = min(top.confidence, 0.85)
+    return top
+
+
 def notice_date(ctx: Context) -> Candidate | None:
     ranked = _ranked(ctx, "notice_date")
     if ranked:
-        return ranked[0]
+        return _with_rival(ranked)
     # Unlabelled letter date (ACS and field letters): a lone date high on page 1 that no other
     # label claims.
     claimed = {k for r in ("response_date", "distractor_date") for k in _claims(ctx, r)}
@@ -108,10 +117,10 @@ def notice_date(ctx: Context) -> Candidate | None:
 
 
 def response_date(ctx: Context, notice: dt.date | None) -> Candidate | None:
-    for cand in _ranked(ctx, "response_date"):
-        if notice is not None and cand.value <= notice:
-            continue
-        if notice is not None and (cand.value - notice).days > 400:
-            continue  # a deadline over a year out is a different date (a CSED, a hearing year)
-        return cand
-    return None
+    plausible = [
+        c
+        for c in _ranked(ctx, "response_date")
+        # after the notice, and not over a year out (a CSED or a hearing year is another date)
+        if notice is None or 0 < (c.value - notice).days <= 400
+    ]
+    return _with_rival(plausible) if plausible else None

@@ -10,6 +10,7 @@ DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
 
 def irs_phone(ctx: Context) -> Candidate | None:
     best: Candidate | None = None
+    best_rank = -1.0
     for page, i, line, hit in ctx.labelled("phone"):
         for slot in ctx.slots(page, i, hit.end, rows_below=1):
             spans = [s for s in find_phones(slot.line.text) if s.start >= slot.start]
@@ -26,10 +27,15 @@ def irs_phone(ctx: Context) -> Candidate | None:
             if blockers:
                 break
             score = hit.weight * DECAY.get(slot.distance, 0.6)
-            if page.number == 1 and line.bbox[1] < page.height * 0.35:
-                score += 0.1
-            conf = score * (0.6 + 0.4 * slot.line.span_confidence(span.start, span.end))
-            if best is None or conf > best.confidence:
+            # The reference box or letterhead names the number for this letter; "call us at"
+            # in the body is often a general line.
+            header = page.number == 1 and line.bbox[1] < page.height * 0.3
+            rank = (score + (0.25 if header else 0.0)) * (
+                0.6 + 0.4 * slot.line.span_confidence(span.start, span.end)
+            )
+            conf = min(rank, 1.0)
+            if best is None or rank > best_rank:
+                best_rank = rank
                 best = Candidate(
                     span.value,
                     min(conf, 1.0),

@@ -32,6 +32,7 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
     """Years owned by tax-year and tax-period labels, table columns under them, and "your 2021
     Form 1040"; never later than the notice's own year."""
     years: dict[int, float] = {}
+    seen: dict[int, int] = {}
     first: Candidate | None = None
     for page, i, line, hit in ctx.labelled("tax_year"):
         # A date under a "Tax year" header is some other field's value (the notice date);
@@ -56,6 +57,7 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
                 for year, s, e in vals if row is slot.line else _values(row.text, 0)[:1]:
                     conf = hit.weight * (0.6 + 0.4 * row.span_confidence(s, e))
                     years[year] = max(years.get(year, 0.0), conf)
+                    seen[year] = seen.get(year, 0) + 1
                     if first is None:
                         first = Candidate(
                             [], conf, page.number, row.span_bbox(s, e), line.text, "tax_years"
@@ -64,6 +66,7 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
     for page, _i, line in ctx.doc.lines():
         for m in _FORM_YEAR.finditer(line.text):
             years.setdefault(int(m[1]), 0.6)
+            seen[int(m[1])] = seen.get(int(m[1]), 0) + 1
             if first is None:
                 first = Candidate(
                     [], 0.6, page.number, line.span_bbox(m.start(), m.end()), line.text, "tax_years"
@@ -72,7 +75,9 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
     if not kept or first is None:
         return Candidate([], 0.5, 1, (0, 0, 0, 0), "", "tax_years")
     first.value = kept
-    first.confidence = min(years[y] for y in kept)
+    # A year read once, beside others that recur (header, stub, body), is the likeliest slip.
+    single = len(kept) > 1 and any(seen.get(y, 0) < 2 for y in kept)
+    first.confidence = min(years[y] for y in kept) * (0.85 if single else 1.0)
     return first
 
 

@@ -28,5 +28,7 @@ def assemble(doc: Document, today: date | None = None) -> CaseRecord:
     record = CaseRecord(id="", source=Source(sha256=""), fields=fields, notice=notice)
     record.scam = assessment
     record.timeline = build_timeline(fields, entry, assessment.verdict, today=today)
-    record.review = review.route(fields, entry, assessment, is_irs_letter=is_letter)
+    record.review = review.route(
+        fields, entry, assessment, is_irs_letter=is_letter, conflicts=extraction.conflicts
+    )
     return record
