@@ -53,6 +53,10 @@ SUSPICIOUS_AT = 0.5
 # rights; weak hints alone (unknown phone, no notice number) stop at "suspicious".
 SCAM_AT = 0.8
 EVIDENCE_MAX = 80
+# Fewer readable words than this and the text cannot vouch for the letter (blank or unreadable
+# scan): a real notice has hundreds of words, a scam text message a dozen or more.
+MIN_WORDS = 12
+_READABLE_WORD = re.compile(r"[A-Za-z]{2,}")
 
 _RULES_FILE = "scam_rules.toml"
 
@@ -78,7 +82,10 @@ _MANY_NEWLINES = re.compile(r"\n{3,}")
 _S_FOR_DOLLAR = re.compile(r"(?<![A-Za-z])S ?(?=\d{1,3}(?:,\d{3})*\.\d{2}\b)")
 _BOUNDARY = re.compile(r"[!?;\u2022\u00b7\u25aa\u25cf\u25a0]|\n\s*\n|\n(?=[-*] )|\.(?=\s|$)")
 _TOKEN_BEFORE = re.compile(r"([A-Za-z]+)$")
+# A sentence does not start in lower case: a period before one is an OCR speck or an abbreviation.
+_LOWER_AFTER = re.compile(r"\s[a-z]")
 _WORD = re.compile(r"[a-z']+")
+_NONBLANK_LINE = re.compile(r"[^\n]*\S[^\n]*")
 # A 9-digit SSN/EIN-looking number: 123-45-6789, 123 45 6789, 123456789, 12-3456789.
 _PHONE = re.compile(
     r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)\s?|([2-9]\d{2})[\s.-])(\d{3})[\s.-](\d{4})(?!\d)"
@@ -132,6 +139,7 @@ class _Rule:
     near_chars: int
     number_max: int | None
     unless_followed_by: tuple[str, ...]
+    name_continues: re.Pattern[str] | None
 
 
 def _any_of(patterns: list[str] | None, flags: int = re.I) -> re.Pattern[str] | None:
@@ -185,6 +193,7 @@ def _lexicon() -> _Lexicon:
                 near_chars=int(r.get("near_chars", 200)),
                 number_max=r.get("number_max"),
                 unless_followed_by=tuple(_letters(s) for s in r.get("unless_followed_by", [])),
+                name_continues=_any_of(r.get("name_continues")),
             )
         )
     neg = data["negation"]
@@ -230,6 +239,8 @@ class CatalogAPI:
     is_irs_phone: Callable[[str], bool]
     pca_by_name: Callable[[str], Any]
     is_pca_phone: Callable[[str], bool] | None = None
+    pca_names: tuple[str, ...] = ()  # names and aliases, for OCR-tolerant matching
+    irs_numbers: frozenset[str] = frozenset()  # ten digits each, to spot OCR-misread IRS numbers
 
 
 @lru_cache(maxsize=1)
@@ -255,7 +266,14 @@ def _catalog_api() -> CatalogAPI | None:
         def is_pca_phone(number: str) -> bool:
             return digits_of(number) in pca_numbers
 
-    return CatalogAPI(is_irs_phone, pca_by_name, is_pca_phone)
+    names = tuple(n for p in pcas or () for n in (p.name, *getattr(p, "aliases", ())))
+    phones = getattr(source, "irs_phones", None) or ()
+    numbers = (
+        frozenset(d for d in (digits_of(p.number) for p in phones) if d)
+        if digits_of is not None
+        else frozenset()
+    )
+    return CatalogAPI(is_irs_phone, pca_by_name, is_pca_phone, names, numbers)
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,6 +304,8 @@ class _Letter:
                 before = _TOKEN_BEFORE.search(self.text, max(0, m.start() - 12), m.start())
                 token = before.group(1).lower() if before else ""
                 if len(token) == 1 or token in _ABBREVIATIONS:  # "U.S.", "P.O.", "Inc."
+                    continue
+                if _LOWER_AFTER.match(self.text, m.end()):  # OCR speck: "by local. police"
                     continue
             ends.append(m.start())
             starts.append(m.end())
@@ -340,6 +360,12 @@ class _Letter:
     def first_lines(self) -> str:
         return "\n".join(self.text.splitlines()[:6])
 
+    @cached_property
+    def letterhead(self) -> str:
+        """The sender's name block: the text up to the end of the fourth non-blank line."""
+        lines = list(_NONBLANK_LINE.finditer(self.text))[:4]
+        return self.text[: lines[-1].end()] if lines else ""
+
 
 # --------------------------------------------------------------------------------------------
 # Signals
@@ -373,7 +399,11 @@ def _rule_hits(letter: _Letter, rule: _Rule) -> Iterator[re.Match[str]]:
             lo = max(0, m.start() - rule.near_chars)
             if rule.unless_near.search(letter.text, lo, m.end() + rule.near_chars):
                 continue
-        if rule.unless_followed_by and _followed_by(letter.text, m.end(), rule.unless_followed_by):
+        if (
+            rule.unless_followed_by
+            and _followed_by(letter.text, m.end(), rule.unless_followed_by)
+            and not (rule.name_continues and rule.name_continues.match(letter.text, m.end()))
+        ):
             continue
         if rule.negatable and letter.negated(m.start()):
             continue
@@ -431,6 +461,18 @@ def _notice_signals(
     return []
 
 
+# The IRS's own toll-free exchange: a letter that sends you to 800-829-xxxx sends you to the IRS,
+# which is no use to an impostor, so an unlisted number there is not "unknown".
+_IRS_EXCHANGE = "800829"
+
+
+def _irs_like(digits: str, known: frozenset[str]) -> bool:
+    """An unlisted number in the IRS exchange, or a listed one with one digit misread by OCR."""
+    if digits.startswith(_IRS_EXCHANGE):
+        return True
+    return any(sum(a != b for a, b in zip(digits, k, strict=True)) == 1 for k in known)
+
+
 def _phone_signals(letter: _Letter, api: CatalogAPI) -> list[ScamSignal]:
     irs: re.Match[str] | None = None
     unknown: re.Match[str] | None = None
@@ -443,6 +485,8 @@ def _phone_signals(letter: _Letter, api: CatalogAPI) -> list[ScamSignal]:
             irs = irs or m
         elif api.is_pca_phone is not None and api.is_pca_phone(number):
             collector = True
+        elif _irs_like(number.replace("-", ""), api.irs_numbers):
+            continue  # neither vouches for the letter nor counts against it
         else:
             unknown = unknown or m
     if irs is not None:
@@ -452,14 +496,47 @@ def _phone_signals(letter: _Letter, api: CatalogAPI) -> list[ScamSignal]:
     return []
 
 
+_ASSIGNEE_GENERIC = re.compile(r"(?:a|an|the|one|another|us|our)\b")  # case-sensitive
+
+
+def _names_pca(api: CatalogAPI, text: str) -> bool:
+    """Whether `text` names an authorised collector: exactly, or misread by OCR at a line start."""
+    if api.pca_by_name(text):
+        return True
+    heads = [_letters(line) for line in text.splitlines()]
+    for name in api.pca_names:
+        key = _letters(name)
+        if len(key) >= 5 and any(
+            SequenceMatcher(None, head[: len(key)], key).ratio() >= 0.8 for head in heads
+        ):
+            return True
+    return False
+
+
 def _pca_signals(letter: _Letter, api: CatalogAPI) -> list[ScamSignal]:
+    """A claim to collect for the IRS must come from, or name, an authorised agency.
+
+    Where the name must be depends on whose claim it is: "assigned your account to <Name>" names
+    the collector right there, and a letterhead tagline ("Authorized IRS Collection Partner")
+    speaks for the letterhead. A fake that mentions a real agency elsewhere ("working alongside
+    ConServe") is not thereby authorised. Other claims accept a name anywhere in the letter.
+    """
     for m in letter.lex.pca_claim.finditer(letter.text):
         if letter.negated(m.start()):
             continue
         s_start, s_end = letter.sentence(m.start())
-        candidates = [letter.text, letter.first_lines, letter.text[s_start:s_end]]
-        candidates += _NAME_RUN.findall(letter.text[s_start:s_end])
-        if any(api.pca_by_name(c) for c in candidates):
+        assigns = m.group().lower().endswith("to")
+        after = letter.text[m.end() : min(s_end, m.end() + 120)].lstrip(" :\n\"'*-\u2022")
+        assignee = _NAME_RUN.match(after) if assigns else None
+        if assignee and not _ASSIGNEE_GENERIC.match(after):
+            named = _names_pca(api, assignee.group())
+        elif not assigns and m.start() < len(letter.letterhead):
+            named = _names_pca(api, letter.letterhead)
+        else:
+            candidates = [letter.text, letter.first_lines, letter.text[s_start:s_end]]
+            candidates += _NAME_RUN.findall(letter.text[s_start:s_end])
+            named = any(api.pca_by_name(c) for c in candidates)
+        if named:
             return []
         return [_computed(letter, "pca_not_authorised", m)]
     return []
@@ -513,6 +590,8 @@ def assess(
         if m is not None:
             signals.append(_signal(letter, rule.code, rule.weight, rule.message, m))
     signals += _notice_signals(letter, notice_code, notice_known, amount_due)
+    if len(_READABLE_WORD.findall(letter.text)) < MIN_WORDS:
+        signals.append(_computed(letter, "too_little_text", None))
     signals += _web_signals(letter)
     api = _catalog_api()
     if api is not None:

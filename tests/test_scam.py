@@ -454,6 +454,226 @@ def test_lookalike_domains_are_not_government() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Wire and bank-account demands, refused payment methods, misnamed agency, badges
+# --------------------------------------------------------------------------------------------
+
+WIRE_DEMAND = """Department of the Treasury
+Internal Revenue Service
+Notice date: May 1, 2024
+Amount due immediately: $8,200.00
+Your balance must be cleared this week. Wire $8,200.00 to: National Tax Escrow LLC,
+Routing 021000021, Account 4455667788. Call 302-555-0147 to confirm the wire.
+"""
+
+
+def test_wire_to_a_bank_account_is_a_scam() -> None:
+    result = assess(WIRE_DEMAND, notice_code="CP504", notice_known=True)
+    assert {"pay_wire_transfer", "payee_not_treasury", "pay_to_bank_account"} <= codes(result)
+    assert result.verdict == "scam"
+    payee = next(s for s in result.signals if s.code == "payee_not_treasury")
+    assert "National Tax Escrow" in (payee.evidence or "")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "code"),
+    [
+        ("Wire the balance to the account listed below today.", "pay_wire_transfer"),
+        ("Call us to confirm the wire before 4 p.m.", "pay_wire_transfer"),
+        ("This debt may be paid by bank wire only.", "pay_wire_transfer"),
+        ("Send a MoneyGram transfer to agent Dana Reed for the full amount.", "payee_not_treasury"),
+        ("Wire your payment to: Federal Settlement Trust.", "payee_not_treasury"),
+        ("Payments must be made payable to US Treasury Recovery Group.", "payee_not_treasury"),
+        ("Make your check payable te Revenue Holdings.", "payee_not_treasury"),  # OCR "to"
+        (
+            "Send the funds to routing number 021000021 account number 99887766.",
+            "pay_to_bank_account",
+        ),
+        ("This balance can only be settled by electronic transfer.", "one_payment_method_only"),
+        (
+            "Checks and money orders are no longer accepted for this account.",
+            "one_payment_method_only",
+        ),
+        ("Personal checks will not be accepted.", "one_payment_method_only"),
+        ("Payment accepted by debit card only.", "one_payment_method_only"),
+        ("Internal Revenue Services, Collections Department", "agency_misnamed"),
+        ("Do not contact your local IRS office; your case was transferred.", "do_not_contact"),
+        ("bo not contact the nearest IRS office about this case.", "do_not_contact"),
+        ("Do not discuss this matter with your attorney or bank.", "do_not_contact"),
+        ("To pay online, use the secure link in the email we sent you.", "link_to_click"),
+        ("Officer: Agent Lee   Badge ID: 55-1200", "badge_number"),
+        ("The local sherif will be sent to your home.", "threat_arrest"),  # OCR dropped an f
+        ("The county sherrif will serve the papers.", "threat_arrest"),
+    ],
+)
+def test_new_markers_fire(sentence: str, code: str) -> None:
+    assert code in codes(assess(sentence)), assess(sentence).signals
+
+
+@pytest.mark.parametrize(
+    ("sentence", "code"),
+    [
+        # Denials and warnings in genuine letters.
+        ("The IRS will never ask you to wire money or pay with a gift card.", "pay_wire_transfer"),
+        ("Never wire the payment to anyone who calls you.", "payee_not_treasury"),
+        (
+            "We will never ask you to send funds to routing number 021000021, account 99887766.",
+            "pay_to_bank_account",
+        ),
+        ("Scammers claim your debt can only be paid by gift card.", "one_payment_method_only"),
+        ("IRS employees do not give out badge numbers over the phone.", "badge_number"),
+        ("The IRS will never send you a link in an email or text.", "link_to_click"),
+        # The Treasury and the IRS's own options.
+        ("You can also pay by same-day wire through your bank.", "pay_wire_transfer"),
+        ("Wire the payment to the United States Treasury.", "payee_not_treasury"),
+        ("Make your check payable to the U.S. Treasury.", "payee_not_treasury"),
+        # Your own account, not where money goes.
+        (
+            "We will deposit your refund into your account: routing 021000021, account 12345678.",
+            "pay_to_bank_account",
+        ),
+        (
+            "Each payment will be withdrawn from routing number 021000021, account number "
+            "12345678 on the 15th.",
+            "pay_to_bank_account",
+        ),
+        # The agency's real name, and its possessive read without the apostrophe.
+        ("Internal Revenue Service, Ogden, UT 84201", "agency_misnamed"),
+        ("the Internal Revenue Service's records show a balance", "agency_misnamed"),
+        # Ordinary genuine wording.
+        ("You don't need to contact us about this notice.", "do_not_contact"),
+        ("If you don't contact us within 60 days, we will file a lien.", "do_not_contact"),
+        ("Employee ID number: 1000123456", "badge_number"),
+        (
+            "We accept checks, money orders and payments at www.irs.gov/payments.",
+            "one_payment_method_only",
+        ),
+    ],
+)
+def test_new_markers_respect_negation_and_context(sentence: str, code: str) -> None:
+    assert code not in codes(assess(GENUINE_HEADER + sentence)), assess(sentence).signals
+
+
+def test_payee_treasury_is_not_a_company_named_after_it() -> None:
+    fake = assess("Payments must be made payable to US Treasury Recovery Group, not the Treasury.")
+    assert "payee_treasury" not in codes(fake)
+    assert "payee_not_treasury" in codes(fake)
+    real = assess("Make your check payable to the U.S. Treasury and write your SSN on it.")
+    assert "payee_treasury" in codes(real)
+    assert "payee_not_treasury" not in codes(real)
+
+
+CP2000_INCOME_TABLE = (
+    GENUINE_HEADER
+    + """Notice CP2000
+Income reported to IRS but not on your return
+Payer                     Form      Reported to IRS   On your return
+PAYPAL INC                1099-K    4,212.09          0.00
+VENMO LLC                 1099-K    1,030.00          0.00
+CHIME FINANCIAL           1099-INT  12.40             0.00
+Make your check or money order payable to the United States Treasury.
+"""
+)
+
+
+def test_payment_app_named_as_income_payer_is_not_a_payment_demand() -> None:
+    result = assess(CP2000_INCOME_TABLE, notice_code="CP2000", notice_known=True)
+    assert "pay_app" not in codes(result), result.signals
+    assert result.verdict == "genuine"
+    demand = assess("Send the balance with Zelle or PayPal to the number below today.")
+    assert "pay_app" in codes(demand)
+
+
+def test_cp2000_voucher_with_letter_105c_is_the_known_fake() -> None:
+    fake = assess("Notice CP2000\nProposed amount due: $900.00\nLetter number: 105C")
+    assert "cp2000_with_105c" in codes(fake)
+    genuine_105c = assess(GENUINE_HEADER + "Letter 105C\nWe disallowed your claim for refund.")
+    assert "cp2000_with_105c" not in codes(genuine_105c)
+
+
+def test_ocr_speck_period_does_not_split_a_denial() -> None:
+    text = (
+        GENUINE_HEADER + "Beware of tax scams\nThe IRS will never ask you to pay with a gift card, "
+        "and we won't threaten to have you arrested by local. police. We first contact you by mail."
+    )
+    result = assess(text)
+    assert "threat_arrest" not in codes(result), result.signals
+    assert result.verdict == "genuine"
+
+
+@pytest.mark.parametrize("text", ["", "   \n\f  ", "~ .:, |||| )( 0O0", "ee a : Se 2 aia"])
+def test_unreadable_text_is_not_called_genuine(text: str) -> None:
+    result = assess(text)
+    assert "too_little_text" in codes(result)
+    assert result.verdict == "suspicious"
+
+
+def test_readable_letter_has_no_too_little_text_signal() -> None:
+    assert "too_little_text" not in codes(assess(GENUINE_HEADER + "You have a balance due."))
+
+
+# --------------------------------------------------------------------------------------------
+# Private collectors: whose claim it is decides where the authorised name must be
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def stub_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    stub = scam.CatalogAPI(
+        is_irs_phone=lambda n: n in {"800-555-0100", "800-829-1040"},
+        pca_by_name=lambda text: "Acme Collect" in text,
+        is_pca_phone=lambda n: n == "888-555-0111",
+        pca_names=("Acme Collect",),
+        irs_numbers=frozenset({"8005550100", "8008291040"}),
+    )
+    monkeypatch.setattr(scam, "_catalog_api", lambda: stub)
+
+
+@pytest.mark.usefixtures("stub_catalog")
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        # The assignee is named right after "assigned ... to".
+        (
+            "The IRS has assigned your overdue federal tax account for 2019 to Federal Recovery "
+            "Partners, working alongside Acme Collect.",
+            True,
+        ),
+        ("We assigned your account to:\nAcme Collect\nP.O. Box 1, Dover, DE 19901", False),
+        ("We assigned your account to:\nAcrne Collect\nP.O. Box 1, Dover, DE 19901", False),  # OCR
+        # A generic assignee: the agency may be named anywhere.
+        (
+            "We assigned your overdue tax account to a private collection agency. "
+            "Acme Collect will send you a letter.",
+            False,
+        ),
+        # A letterhead tagline speaks for the letterhead.
+        (
+            "Federal Recovery Partners\nAuthorized IRS Collection Partner\nP.O. Box 88\n"
+            "Dover, DE 19901\nJANE DOE\n12 ELM ST\n\n"
+            "We work alongside Acme Collect on your federal tax debt.",
+            True,
+        ),
+        (
+            "Acme Collect\nAuthorized IRS Collection Partner\nDover, DE 19901\n\n"
+            "Your account was placed with us by the IRS.",
+            False,
+        ),
+    ],
+)
+def test_pca_claim_names_an_authorised_agency_where_it_counts(text: str, flagged: bool) -> None:
+    assert ("pca_not_authorised" in codes(assess(text))) is flagged, assess(text).signals
+
+
+@pytest.mark.usefixtures("stub_catalog")
+def test_irs_exchange_and_ocr_misread_irs_numbers_are_not_unknown() -> None:
+    for number in ("800-829-0115", "800-555-0108", "(800) 829-1046"):
+        result = assess(f"Call us at {number} about your balance.")
+        assert not {"irs_phone", "phone_unknown_only"} & codes(result), number
+    assert "phone_unknown_only" in codes(assess("Call us at 302-555-0147 about your balance."))
+    assert "irs_phone" in codes(assess("Call us at 800-829-1040 about your balance."))
+
+
+# --------------------------------------------------------------------------------------------
 # Notice codes, evidence, scoring
 # --------------------------------------------------------------------------------------------
 
@@ -507,7 +727,10 @@ def test_thresholds_are_ordered() -> None:
 
 
 def test_one_weak_hint_alone_is_only_suspicious() -> None:
-    result = assess("You owe $500.00. Pay in full by Friday.")
+    result = assess(
+        "We reviewed the account shown above and applied your last payment. "
+        "You owe $500.00. Pay in full by Friday to avoid more interest."
+    )
     assert positive(result) == {"notice_code_missing"}
     assert result.verdict == "suspicious"
 
