@@ -5,6 +5,10 @@ before the manifest marks its file done, and on every start the manifest is reco
 OUT really holds (a torn last line is cut, a record OUT has but the manifest missed is adopted, a
 'done' OUT lacks is redone). Files are keyed by the SHA-256 of their bytes, so a copy under a
 second name becomes a duplicate entry pointing at the first, never a second case.
+
+When OUT, the manifest or the quarantine folder cannot be written (disk full, read-only), the
+batch stops at once with one OutputWriteError naming the place and the reason; by the order of
+writes above, what is on disk is consistent and the same command resumes once the cause is gone.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -24,7 +29,8 @@ from types import TracebackType
 from typing import IO, Any
 
 from . import sources
-from .errors import ExitCode, IngestError
+from .cases import cases_path, write_cases
+from .errors import ExitCode, IngestError, OutputWriteError
 from .executors import Executor, LocalExecutor, Rec, Task, crashed_record, make_executor
 from .manifest import Manifest
 from .pipeline import Options, failed_record
@@ -90,6 +96,7 @@ class BatchResult:
     stages: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     review_needed: int = 0
+    cases: Path | None = None  # letters linked into cases (JSONL output only)
 
     @property
     def failed(self) -> int:
@@ -118,6 +125,8 @@ class BatchResult:
         if self.quarantined:
             lines.append(f"quarantined: {self.quarantined}")
         lines.append(f"-> {self.out} (manifest {self.state})")
+        if self.cases:
+            lines.append(f"-> {self.cases} (letters linked into cases)")
         return "\n".join(lines)
 
 
@@ -149,13 +158,17 @@ class Batch:
         self.quarantine = Path(quarantine) if quarantine else None
         self.progress = progress or Progress()
         self._executor = None if isinstance(executor, str) else executor
-        self._lock = _acquire_lock(self.state.with_name(self.state.name + ".lock"))
+        with _writing(self.state.parent):
+            self._lock = _acquire_lock(self.state.with_name(self.state.name + ".lock"))
         try:
-            self.sink = open_sink(self.out, self.format)
-            self.manifest = Manifest(self.state)
-            self.manifest.set_meta(out=str(self.out.resolve()), format=self.format)
+            with _writing(self.out):
+                self.sink = open_sink(self.out, self.format)
+            with _writing(self.state):
+                self.manifest = Manifest(self.state)
+                self.manifest.set_meta(out=str(self.out.resolve()), format=self.format)
             present = self.sink.existing()
-            adopted, lost = self.manifest.reconcile(present)
+            with _writing(self.state):
+                adopted, lost = self.manifest.reconcile(present)
         except BaseException:
             self._lock.close()
             raise
@@ -188,6 +201,7 @@ class Batch:
         """letter_files(root) less this batch's own files, in case OUT was put inside IN."""
         own = {p.resolve() for p in (self.out, self.state)}
         own |= {p.with_name(p.name + s) for p in own for s in ("-wal", "-shm", ".lock")}
+        own |= {cases_path(self.out), cases_path(self.out).with_suffix(".jsonl.tmp")}
         qdir = self.quarantine.resolve() if self.quarantine else None
         for path in letter_files(root):
             real = path.resolve()
@@ -215,7 +229,7 @@ class Batch:
         for item in paths:
             path = str(item)
             result.files += 1
-            task = _plan(path)
+            task = _plan(path, self.options.max_file_bytes)
             sha = task.sha256
             old = retry.get(path) if retry else None
             if old and old != sha:
@@ -239,10 +253,12 @@ class Batch:
                 seen[sha] = path  # where the case's file is now, should it have moved
                 result.skipped += 1
                 if entry.status == "failed" and self.quarantine and not entry.quarantined:
-                    self._quarantine(path, sha, {"errors": _entry_errors(entry)}, result)
+                    with _writing(self.quarantine):
+                        self._quarantine(path, sha, {"errors": _entry_errors(entry)}, result)
                 continue
             if redo and entry:
-                self.manifest.reset_attempts(sha)
+                with _writing(self.state):
+                    self.manifest.reset_attempts(sha)
             elif entry and entry.state == "queued" and entry.attempts >= MAX_ATTEMPTS:
                 log.warning(
                     "%s: gave up after %d attempts that never finished", path, entry.attempts
@@ -254,11 +270,13 @@ class Batch:
                 drop.add(sha)
             runs.append(task)
         if drop:
-            self.sink.remove(drop)  # OUT first: a kill now leaves 'done' entries OUT lacks
+            with _writing(self.out):
+                self.sink.remove(drop)  # OUT first: a kill now leaves 'done' entries OUT lacks
             for sha in drop:
                 self.present.pop(sha, None)
-        for sha in forget:
-            self.manifest.forget(sha)
+        with _writing(self.state):
+            for sha in forget:
+                self.manifest.forget(sha)
         executor = self._get_executor() if runs else None  # fail fast, before any progress
         self.progress.start(len(runs), result.skipped, result.duplicates)
         try:
@@ -272,6 +290,9 @@ class Batch:
             self.progress.close()
             result.seconds += time.monotonic() - started
             self._tally(result, scope)
+        if self.format == "jsonl" and self.out.exists():
+            with _writing(self.out):
+                result.cases = write_cases(self.out)
         return result
 
     def retry(self, *, result: BatchResult | None = None) -> BatchResult:
@@ -296,7 +317,7 @@ class Batch:
         for task in runs:
             if task.record is None:
                 try:
-                    data = sources.read_bytes(Path(task.path))
+                    data = sources.read_bytes(Path(task.path), self.options.max_file_bytes)
                 except IngestError as exc:  # gone or unreadable since it was listed
                     task.record = failed_record(None, task.path, exc).to_json_dict()
                 else:
@@ -305,7 +326,8 @@ class Batch:
                         log.info("%s changed since it was listed; reading the new bytes", task.path)
                         task.sha256 = sha
                     task.data = data
-                    self.manifest.queued(sha, task.path)
+                    with _writing(self.state):
+                        self.manifest.queued(sha, task.path)
             yield task
 
     def _finish(
@@ -317,18 +339,23 @@ class Batch:
         if not _same_file(self.present.get(sha, task.path), task.path):  # now a copy
             self._duplicate(task.path, sha, self.present[sha], result)
             return
-        self.sink.write(rec)  # durable before the manifest says done
+        with _writing(self.out):
+            self.sink.write(rec)  # durable before the manifest says done
         self.present[sha] = task.path
-        self.manifest.done(flatten(rec), seconds)
+        with _writing(self.state):
+            self.manifest.done(flatten(rec), seconds)
         result.processed += 1
         result.pages += int(rec["source"].get("pages") or 0)
         if rec["status"] == "failed" and self.quarantine:
-            self._quarantine(task.path, sha, rec, result)
+            with _writing(self.quarantine):
+                self._quarantine(task.path, sha, rec, result)
         self.progress.advance(rec)
 
     def _duplicate(self, path: str, sha: str, of_path: str, result: BatchResult) -> None:
-        self.manifest.duplicate(path, sha)
-        self.sink.write_duplicate(path, sha, of_path)
+        with _writing(self.state):
+            self.manifest.duplicate(path, sha)
+        with _writing(self.out):
+            self.sink.write_duplicate(path, sha, of_path)
         result.duplicates += 1
 
     def _quarantine(self, path: str, sha: str, rec: Rec, result: BatchResult) -> None:
@@ -439,7 +466,7 @@ def read_letters(
     """
     opts = options or Options()
     executor = LocalExecutor(jobs or opts.jobs)
-    tasks = (_load(str(p)) for p in paths)
+    tasks = (_load(str(p), opts.max_file_bytes) for p in paths)
     try:
         for _, rec, _ in executor.run(tasks, opts):
             yield CaseRecord.model_validate(rec)
@@ -447,20 +474,32 @@ def read_letters(
         executor.close(cancel=True)
 
 
-def _plan(path: str) -> Task:
+def _plan(path: str, max_bytes: int | None = None) -> Task:
     """Hash a file to decide what to do with it; its bytes are read again when it runs."""
-    task = _load(path)
+    task = _load(path, max_bytes)
     task.data = None
     return task
 
 
-def _load(path: str) -> Task:
+def _load(path: str, max_bytes: int | None = None) -> Task:
     try:
-        data = sources.read_bytes(Path(path))
+        data = sources.read_bytes(Path(path), max_bytes)
     except IngestError as exc:
         rec = failed_record(None, path, exc).to_json_dict()
         return Task(path, rec["source"]["sha256"], record=rec)
     return Task(path, hashlib.sha256(data).hexdigest(), data=data)
+
+
+@contextlib.contextmanager
+def _writing(where: Path) -> Iterator[None]:
+    """A failed write to OUT, the manifest or the quarantine becomes one clear, resumable error."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OutputWriteError(
+            f"Cannot write {where} ({reason}); the batch stopped and what it wrote is kept"
+        ) from None
 
 
 def _same_file(case_path: str, path: str) -> bool:
