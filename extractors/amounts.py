@@ -81,6 +81,8 @@ def amount_due(ctx: Context) -> Candidate | None:
             continue  # "Total interest", "Amount owed ... penalties": the label names a part
         if any(h.end <= hit.start and hit.start - h.end <= 2 and h.weight >= 0.8 for h in items):
             continue  # "Previous amount due", "Prior balance due": an earlier figure
+        if any(h.start <= hit.start and h.end >= hit.end and h.weight >= 0.8 for h in items):
+            continue  # "Amount you owed" (past tense) is a billing line, not the total
         for slot in ctx.slots(page, i, hit.end):
             spans = [
                 s
