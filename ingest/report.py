@@ -43,7 +43,8 @@ def summary(record: CaseRecord) -> str:
     )
     for s in record.scam.signals[:5]:
         sign = "+" if s.weight > 0 else "-"
-        out.append(f"    {sign} {s.message}" + (f': "{s.evidence}"' if s.evidence else ""))
+        message = s.message.rstrip(".")
+        out.append(f"    {sign} {message}" + (f': "{s.evidence}"' if s.evidence else ""))
     if record.scam.verdict != "genuine":
         out.append(
             "    What to do: verify by calling the IRS at 800-829-1040 or in your IRS online "
