@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from . import sources
 from .cases import cases_path, write_cases
-from .errors import ExitCode, IngestError, OutputWriteError
+from .errors import BadFileNameError, ExitCode, IngestError, OutputWriteError
 from .executors import Executor, LocalExecutor, Rec, Task, crashed_record, make_executor
 from .manifest import Manifest
 from .pipeline import Options, failed_record
@@ -204,7 +204,10 @@ class Batch:
         own |= {cases_path(self.out), cases_path(self.out).with_suffix(".jsonl.tmp")}
         qdir = self.quarantine.resolve() if self.quarantine else None
         for path in letter_files(root):
-            real = path.resolve()
+            try:
+                real = path.resolve()
+            except (OSError, RuntimeError):  # a link loop: read (and recorded as failed) as is
+                real = path
             if real in own or (qdir and (real == qdir or qdir in real.parents)):
                 continue
             yield path
@@ -482,6 +485,11 @@ def _plan(path: str, max_bytes: int | None = None) -> Task:
 
 
 def _load(path: str, max_bytes: int | None = None) -> Task:
+    shown = sources.display_path(path)
+    if shown != path:  # bytes that are not UTF-8: no record, manifest or log line could hold it
+        error = BadFileNameError(f"The file name is not valid UTF-8: {shown}")
+        rec = failed_record(None, shown, error).to_json_dict()
+        return Task(shown, rec["source"]["sha256"], record=rec)
     try:
         data = sources.read_bytes(Path(path), max_bytes)
     except IngestError as exc:

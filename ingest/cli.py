@@ -18,8 +18,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_CODES_HELP = """
 Exit codes: 0 ok; 2 usage error; 3 bad input (missing, empty, corrupt, encrypted or unsupported
-file); 4 no readable text; 5 tesseract missing; 6 OCR failed or timed out; 7 batch finished but
-some files failed; 9 internal error; 130 interrupted.
+file, or past a limit); 4 no readable text; 5 tesseract missing; 6 OCR failed or timed out; 7 batch
+finished but some files failed; 8 output cannot be written (disk full, read-only; re-run to
+resume); 9 internal error; 130 interrupted.
 """
 
 
@@ -40,13 +41,71 @@ def _errors_to_exit(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _options(page_timeout: float, jobs: int | None, today: dt.datetime | None) -> Any:
+def _options(
+    page_timeout: float, jobs: int | None, today: dt.datetime | None, **limits: Any
+) -> Any:
     from .pipeline import Options
 
     opts = Options(page_timeout=page_timeout, today=today.date() if today else None)
     if jobs:
         opts.jobs = jobs
+    _apply_limits(opts, **limits)
     return opts
+
+
+def _apply_limits(
+    opts: Any,
+    file_timeout: float | None = None,
+    max_pages: int | None = None,
+    max_file_mb: float | None = None,
+    max_megapixels: float | None = None,
+    max_worker_mb: int | None = None,
+) -> None:
+    """Only the limits given on the command line; Options holds the defaults."""
+    if file_timeout is not None:
+        opts.file_timeout = file_timeout
+    if max_pages is not None:
+        opts.max_pages = max_pages
+    if max_file_mb is not None:
+        opts.max_file_bytes = int(max_file_mb * 1_000_000)
+    if max_megapixels is not None:
+        opts.max_page_pixels = int(max_megapixels * 1_000_000)
+    if max_worker_mb is not None:
+        opts.max_worker_memory = max_worker_mb * 2**20 if max_worker_mb > 0 else None
+
+
+def _limit_options(func: F) -> F:
+    """Limits on what one file may cost; past one, the file gets an error with a stable code."""
+    options = [
+        click.option(
+            "--file-timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            help="Seconds before reading one file is stopped (its tesseract killed) "
+            "[default: 600].",
+        ),
+        click.option(
+            "--max-pages",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Refuse files with more pages than this [default: 50].",
+        ),
+        click.option(
+            "--max-file-mb",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            help="Refuse files larger than this many megabytes [default: 200].",
+        ),
+        click.option(
+            "--max-megapixels",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            help="Refuse pages larger than this (PDF pages at 300 DPI) [default: 120].",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 _timeout_opt = click.option(
@@ -83,15 +142,21 @@ def main() -> None:
 @_timeout_opt
 @_jobs_opt
 @_today_opt
+@_limit_options
 @_errors_to_exit
 def file_cmd(
-    letter: Path, as_json: bool, page_timeout: float, jobs: int | None, today: dt.datetime | None
+    letter: Path,
+    as_json: bool,
+    page_timeout: float,
+    jobs: int | None,
+    today: dt.datetime | None,
+    **limits: Any,
 ) -> None:
     """Read one LETTER (PDF, PNG, JPEG or TIFF) and print a summary or its record."""
     from .pipeline import read_letter
     from .report import summary
 
-    record = read_letter(letter, options=_options(page_timeout, jobs, today))
+    record = read_letter(letter, options=_options(page_timeout, jobs, today, **limits))
     if as_json:
         click.echo(record.model_dump_json(indent=2))
     else:
@@ -145,6 +210,14 @@ def _batch_options(func: F) -> F:
         _timeout_opt,
         _jobs_opt,
         _today_opt,
+        _limit_options,
+        click.option(
+            "--max-worker-mb",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Memory each worker process (and its tesseract) may use; 0: no limit "
+            "[default: 2048].",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -161,6 +234,7 @@ def _batch_kwargs(
     page_timeout: float,
     jobs: int | None,
     today: dt.datetime | None,
+    **limits: Any,
 ) -> dict[str, Any]:
     return {
         "out": out,
@@ -169,7 +243,7 @@ def _batch_kwargs(
         "quarantine": quarantine,
         "executor": executor,
         "scheduler": scheduler,
-        "options": _options(page_timeout, jobs, today),
+        "options": _options(page_timeout, jobs, today, **limits),
     }
 
 

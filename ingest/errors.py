@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     MISSING_DEPENDENCY = 5
     OCR_FAILED = 6
     BATCH_FAILURES = 7
+    OUTPUT = 8
     INTERNAL = 9
     INTERRUPTED = 130
 
@@ -57,6 +58,11 @@ class UnreadableFileError(BadInputError):
     hint = "Check the file's permissions."
 
 
+class BadFileNameError(BadInputError):
+    code = "bad_file_name"
+    hint = "Rename the file: its name is not valid UTF-8 text, so no record could carry it."
+
+
 class EmptyFileError(BadInputError):
     code = "empty_file"
     hint = "The file has no bytes: re-scan or re-download it."
@@ -82,6 +88,43 @@ class CorruptImageError(BadInputError):
     hint = "The image is damaged or truncated: re-scan it."
 
 
+class LimitError(BadInputError):
+    """A file past one of the limits set in Options: refused before the work, never half-read.
+
+    The limits bound what one hostile or accidental file can cost (time, memory, disk); the
+    message says which limit and by how much, the hint which option raises it.
+    """
+
+    code = "limit_exceeded"
+
+
+class FileTooLargeError(LimitError):
+    code = "file_too_large"
+    hint = "Split the file or raise --max-file-mb."
+
+
+class TooManyPagesError(LimitError):
+    code = "too_many_pages"
+    hint = "Split the file into letters or raise --max-pages."
+
+
+class PageTooLargeError(LimitError):
+    code = "page_too_large"
+    hint = "A letter page is about 8.5 x 11 inches; re-scan at 300 DPI or raise --max-megapixels."
+
+
+class PageTooComplexError(LimitError):
+    code = "page_too_complex"
+    hint = (
+        "The page holds far more drawing or text than a letter; print it to a new PDF or scan it."
+    )
+
+
+class MemoryLimitError(LimitError):
+    code = "memory_limit"
+    hint = "Re-scan at 300 DPI, or raise the worker memory limit (--max-worker-mb)."
+
+
 class NoTextError(IngestError):
     code = "no_text"
     exit_code = ExitCode.NO_TEXT
@@ -99,6 +142,11 @@ class OcrTimeoutError(OcrError):
     hint = "The page took too long to read; raise --page-timeout or re-scan at 300 DPI."
 
 
+class FileTimeoutError(OcrTimeoutError):
+    code = "file_timeout"
+    hint = "The file took too long to read; raise --file-timeout or split the file."
+
+
 class TesseractMissingError(IngestError):
     code = "tesseract_missing"
     exit_code = ExitCode.MISSING_DEPENDENCY
@@ -106,3 +154,15 @@ class TesseractMissingError(IngestError):
         "Install it: apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd "
         "(then run 'irs-ingest doctor')."
     )
+
+
+class OutputWriteError(IngestError):
+    """OUT or its manifest cannot be written (disk full, read-only, gone): the batch stops.
+
+    Everything written before stays valid and the manifest says what is left, so running the
+    same command again once the cause is fixed resumes where this run stopped.
+    """
+
+    code = "output_unwritable"
+    exit_code = ExitCode.OUTPUT
+    hint = "Free space or fix the folder's permissions, then run the same command again to resume."

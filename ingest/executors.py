@@ -10,6 +10,7 @@ and a remote Dask worker needs no access to the mailroom's disk.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -24,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from .errors import ExitCode, IngestError, TesseractMissingError
+from .errors import ExitCode, FileTimeoutError, IngestError, TesseractMissingError
 from .pipeline import Options, failed_record, read_letter
 
 log = logging.getLogger(__name__)
@@ -93,13 +94,51 @@ def warm() -> None:
         log.debug("warm-up letter failed", exc_info=True)
 
 
-def _init_process_worker() -> None:
+def _init_process_worker(max_memory: int | None = None) -> None:
     # Ctrl-C goes to the whole process group: the parent decides how to stop, not each worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent stops workers with SIGTERM (Ctrl-C, an error): leave at once; unwinding kills
+    # the tesseract in hand (ingest.ocr) and removes the letter's private temporary folder.
+    signal.signal(signal.SIGTERM, _leave)
+    limit_memory(max_memory)
     parent = multiprocessing.parent_process()
     if parent is not None and parent.sentinel is not None:
         threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True).start()
     warm()
+
+
+class _Stopped(BaseException):
+    """Raised in a worker told to stop while it reads a letter: unwinding cleans up."""
+
+
+_reading = False  # whether this worker is inside read_task
+
+
+def _leave(signum: int, frame: object) -> None:
+    if _reading:
+        raise _Stopped  # read_task exits once the letter's tesseract and folder are gone
+    os._exit(128 + signum)
+
+
+def limit_memory(max_bytes: int | None) -> None:
+    """Cap this process's memory (RLIMIT_DATA: heap and private mappings, not shared libraries).
+
+    Children inherit it, so the tesseract a worker starts is bounded the same way. Past it,
+    Python raises MemoryError (the letter fails with `memory_limit`) or a native library aborts
+    (the worker dies and the letter fails with `worker_crashed`); the batch goes on either way.
+    RLIMIT_DATA rather than RLIMIT_AS: address-space reservations (thread stacks, malloc arenas,
+    one per OpenBLAS thread per core) would otherwise count against the limit.
+    """
+    if not max_bytes:
+        return
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        soft = max_bytes if hard == resource.RLIM_INFINITY else min(max_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+    except (ImportError, ValueError, OSError) as exc:  # not POSIX, or not allowed here
+        log.warning("cannot limit worker memory: %s", exc)
 
 
 def _exit_with_parent(sentinel: int) -> None:
@@ -110,17 +149,58 @@ def _exit_with_parent(sentinel: int) -> None:
 
 def read_task(path: str, data: bytes, options: Options) -> tuple[Rec, float]:
     """Read one file's bytes into a record (JSON form, picklable) and the seconds it took."""
+    global _reading
     start = time.perf_counter()
+    _reading = True
     try:
-        record = read_letter(data, options=options, errors="record")
+        with _hard_deadline(options.file_timeout):
+            record = read_letter(data, options=options, errors="record")
+    except _Stopped:
+        # Not a result: the pool would send it back and hand this worker the next letter.
+        os._exit(128 + signal.SIGTERM)
     except TesseractMissingError:
         raise  # nothing else will work either: stop the batch
+    except FileTimeoutError as exc:  # the hard deadline, just as read_letter returned
+        record = failed_record(data, path, exc)
     except Exception as exc:  # noqa: BLE001 - one bad letter must not stop the batch
         # Only the type: an exception's text may quote the letter, and so a full SSN.
         err = InternalError(f"Unexpected {type(exc).__name__} while reading (a bug: report it)")
         record = failed_record(data, path, err)
+    finally:
+        _reading = False
     record.source.path = path
     return record.to_json_dict(), time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def _hard_deadline(file_timeout: float) -> Iterator[None]:
+    """Stop whatever Python is doing a little past the file's deadline.
+
+    The pipeline's own deadlines stop OCR; this one stops the rest, such as pdfminer parsing a
+    PDF built to take hours. It raises FileTimeoutError in this thread (the tesseract in hand is
+    killed on the way out, ingest.ocr), then again every few seconds should something swallow it.
+    Signals reach only a process's main thread: elsewhere (a Dask worker thread) it does nothing,
+    and it never takes over an alarm the calling program set for itself.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or not hasattr(signal, "setitimer")
+        or signal.getitimer(signal.ITIMER_REAL)[0] > 0
+        or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None)
+    ):  # not the main thread, not POSIX, or the caller's own alarm is in use: leave it be
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise FileTimeoutError(f"Reading the file took longer than {file_timeout:g} s; stopped")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, file_timeout + min(10.0, file_timeout / 2), 5.0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def crashed_record(task: Task) -> Rec:
@@ -155,6 +235,7 @@ class LocalExecutor:
         self.limit = self.jobs * max(1, in_flight)
         self._pool: ProcessPoolExecutor | None = None
         self._warm = False
+        self._max_memory: int | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: workers fork from a clean server, never from this process with its
@@ -163,13 +244,19 @@ class LocalExecutor:
         ctx = multiprocessing.get_context(method)
         if method == "forkserver":
             ctx.set_forkserver_preload(["ingest.executors", "ingest.assemble"])
-        return ProcessPoolExecutor(self.jobs, mp_context=ctx, initializer=_init_process_worker)
+        return ProcessPoolExecutor(
+            self.jobs,
+            mp_context=ctx,
+            initializer=_init_process_worker,
+            initargs=(self._max_memory,),
+        )
 
     def run(self, tasks: Iterable[Task], options: Options) -> Iterator[Finished]:
         per_file = replace(options, jobs=1)  # parallel over files; one tesseract per worker
         if self.jobs == 1:
             yield from self._run_here(tasks, per_file)
             return
+        self._max_memory = options.max_worker_memory
         if self._pool is None:
             self._pool = self._new_pool()
         source = iter(tasks)
@@ -235,8 +322,15 @@ class LocalExecutor:
 
     def close(self, cancel: bool = False) -> None:
         if self._pool is not None:
+            # Cancelling (Ctrl-C, an error) also stops the letters in hand instead of waiting
+            # for them: nothing of theirs was written, so the next run reads them again.
+            workers = list((getattr(self._pool, "_processes", None) or {}).values())
             self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
             self._pool = None
+            if cancel:
+                for proc in workers:
+                    with contextlib.suppress(Exception):
+                        proc.terminate()
 
 
 def _any_suspect(pending: dict[Any, Task]) -> bool:

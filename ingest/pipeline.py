@@ -3,12 +3,20 @@
 Library callers get `read_letter`; the CLI and the batch call the same function. The error policy
 follows spaCy's: raise by default, or `errors="record"` to get a failed record instead, which is
 what a batch wants so that one bad file never stops the others.
+
+Every file runs inside limits (Options): its size, page count and pixels per page are checked
+before the work (ingest.sources), each page's OCR has a deadline and the whole file another
+(tesseract is killed when either passes), and running out of memory fails the file, not the
+process. Page images for OCR live in a private temporary folder per file, removed afterwards
+whatever happened.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,7 +28,14 @@ from PIL import Image
 
 from . import ocr, sources
 from .document import Document, Page, build_lines
-from .errors import IngestError, NoTextError, OcrError, TesseractMissingError
+from .errors import (
+    FileTimeoutError,
+    IngestError,
+    MemoryLimitError,
+    NoTextError,
+    OcrTimeoutError,
+    TesseractMissingError,
+)
 from .record import CaseRecord, ErrorInfo, Source
 
 LetterInput = str | os.PathLike[str] | bytes | Image.Image
@@ -29,12 +44,46 @@ MIN_LETTER_WORDS = 8
 
 @dataclass(slots=True)
 class Options:
-    """How to read; defaults suit a 300-DPI English letter on a small machine."""
+    """How to read; defaults suit a 300-DPI English letter on a small machine.
+
+    The limits bound what one file may cost; past one, the file (or page) gets a clear error
+    with a stable code instead of hanging or exhausting the machine:
+    - `max_file_bytes`: larger files are refused before they are read (`file_too_large`);
+    - `max_pages`: longer PDFs and multi-frame TIFFs are refused before any page is parsed
+      (`too_many_pages`); a letter has a handful, a 50-page file is already a bundle;
+    - `max_page_pixels`: a page over this many pixels (an image by its header, a PDF page by its
+      size at 300 DPI) is not decoded or rendered (`page_too_large`). Pillow's own
+      decompression-bomb guard stays at twice the default as a backstop;
+    - `page_timeout` / `file_timeout`: seconds for one page's OCR and for the whole file; the
+      tesseract process (group) is killed at either deadline (`ocr_timeout`, `file_timeout`).
+      In batch workers a hard stop a little past `file_timeout` also interrupts whatever else
+      runs (a PDF built to keep pdfminer busy for hours);
+    - `max_worker_memory`: bytes of memory (RLIMIT_DATA) each batch worker process may use,
+      tesseract included; past it the file fails (`memory_limit`, or `worker_crashed` when a
+      native library dies instead of raising). None: no limit. Not applied to the calling
+      process (`jobs=1` batches and library calls).
+    `tesseract_cmd` names another tesseract (default: the environment variable
+    IRS_INGEST_TESSERACT, read here once, else `tesseract` on PATH); `temp_dir` is where the
+    private per-file folders go (default: the system's temporary folder).
+    """
 
     lang: str = "eng"
     page_timeout: float = 120.0
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     today: date | None = None
+    file_timeout: float = 600.0
+    max_pages: int = sources.MAX_PAGES
+    max_file_bytes: int = sources.MAX_FILE_BYTES
+    max_page_pixels: int = sources.MAX_PIXELS
+    max_worker_memory: int | None = 2 * 1024**3
+    tesseract_cmd: str | None = field(
+        default_factory=lambda: os.environ.get(ocr.TESSERACT_ENV) or None
+    )
+    temp_dir: str | None = None
+
+    @property
+    def limits(self) -> sources.Limits:
+        return sources.Limits(self.max_file_bytes, self.max_pages, self.max_page_pixels)
 
 
 def read_letter(
@@ -45,31 +94,64 @@ def read_letter(
 ) -> CaseRecord:
     """Read one letter file (path), its bytes, or a PIL image, into a case record."""
     opts = options or Options()
-    path = None if isinstance(letter, bytes | Image.Image) else str(letter)
+    path = None if isinstance(letter, bytes | Image.Image) else sources.display_path(letter)
+    data = letter if isinstance(letter, bytes) else None
+    deadline = time.monotonic() + opts.file_timeout
     try:
-        return _process(_load(letter), opts)
+        src = _load(letter, opts)
+        try:
+            return _process(src, opts, deadline)
+        finally:
+            src.close()
     except TesseractMissingError:
         raise
     except IngestError as exc:
         if errors == "raise":
             raise
-        return failed_record(letter if isinstance(letter, bytes) else None, path, exc)
+        return failed_record(data, path, exc)
+    except MemoryError:
+        # Raised inside a worker whose memory is limited (or a machine that is full): the file
+        # is too much for it. The text of the original error is dropped like every other's.
+        error = MemoryLimitError(_memory_message())
+        if errors == "raise":
+            raise error from None
+        return failed_record(data, path, error)
 
 
 def read_document(letter: LetterInput, *, options: Options | None = None) -> Document:
     """The letter's text with layout (pages, lines, words with boxes), before any extraction."""
-    pages, errors = _read_pages(_load(letter), options or Options())
+    opts = options or Options()
+    deadline = time.monotonic() + opts.file_timeout
+    src = _load(letter, opts)
+    try:
+        pages, errors = _read_pages(src, opts, deadline)
+    finally:
+        src.close()
     if errors and not pages:
         raise errors[0]
     return Document(pages)
 
 
-def _load(letter: LetterInput) -> sources.Source:
+def _load(letter: LetterInput, opts: Options) -> sources.Source:
+    limits = opts.limits
     if isinstance(letter, Image.Image):
-        return sources.from_image(letter)
+        return sources.from_image(letter, limits=limits)
     if isinstance(letter, bytes):
-        return sources.load(letter)
-    return sources.load(sources.read_bytes(Path(letter)), path=str(letter))
+        return sources.load(letter, limits=limits)
+    data = sources.read_bytes(Path(letter), limits.max_bytes)
+    return sources.load(data, path=sources.display_path(letter), limits=limits)
+
+
+def _memory_message() -> str:
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_DATA)
+    except (ImportError, OSError):  # not POSIX
+        soft = -1
+    if soft < 0 or soft == resource.RLIM_INFINITY:
+        return "Reading the file ran out of memory"
+    return f"Reading the file needed more than the worker's {soft // 2**20:,} MB of memory"
 
 
 def iter_letters(
@@ -91,8 +173,8 @@ def failed_record(data: bytes | None, path: str | None, exc: IngestError) -> Cas
     )
 
 
-def _process(src: sources.Source, opts: Options) -> CaseRecord:
-    pages, page_errors = _read_pages(src, opts)
+def _process(src: sources.Source, opts: Options, deadline: float) -> CaseRecord:
+    pages, page_errors = _read_pages(src, opts, deadline)
     doc = Document(pages)
     if sum(len(ln.words) for p in pages for ln in p.lines) < MIN_LETTER_WORDS:
         if page_errors:
@@ -119,37 +201,79 @@ def _process(src: sources.Source, opts: Options) -> CaseRecord:
     return record
 
 
-def _read_pages(src: sources.Source, opts: Options) -> tuple[list[Page], list[OcrError]]:
-    def one(raw: sources.RawPage) -> Page | OcrError:
-        if raw.fragments is not None:
-            return Page(raw.number, raw.width, raw.height, build_lines(raw.fragments), "text")
-        assert raw.image is not None
-        try:
-            result = ocr.ocr_page(
-                raw.image,
-                scale=raw.scale,
-                page=raw.number,
-                lang=opts.lang,
-                timeout=opts.page_timeout,
-            )
-        except TesseractMissingError:
-            raise
-        except OcrError as exc:
-            return exc
-        finally:
-            raw.image = None  # free the bitmap as soon as it is read
-        width, height = raw.width, raw.height
-        if result.rotation in (90, 270):
-            width, height = height, width
-        lines = build_lines(result.fragments)
-        return Page(raw.number, width, height, lines, "ocr", rotation=result.rotation)
+def _read_pages(
+    src: sources.Source, opts: Options, deadline: float
+) -> tuple[list[Page], list[IngestError]]:
+    """Pages read, and an error for each page that was not (limits, timeouts, OCR failures)."""
+    _sweep_once(opts.temp_dir)
+    with ocr.private_folder(opts.temp_dir) as folder:
 
-    jobs = max(1, min(opts.jobs, len(src.pages)))
-    if jobs == 1:
-        results = [one(p) for p in src.pages]
-    else:
-        with ThreadPoolExecutor(jobs) as pool:
-            results = list(pool.map(one, src.pages))
+        def one(raw: sources.RawPage) -> Page | IngestError:
+            if raw.error is not None:
+                return raw.error
+            if raw.fragments is not None:
+                return Page(raw.number, raw.width, raw.height, build_lines(raw.fragments), "text")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return _file_timeout(opts, raw.number)
+            try:
+                image = raw.image  # decoded or rendered now, one page at a time
+                assert image is not None
+                result = ocr.ocr_page(
+                    image,
+                    scale=raw.scale,
+                    page=raw.number,
+                    lang=opts.lang,
+                    timeout=min(opts.page_timeout, left),
+                    cmd=opts.tesseract_cmd,
+                    folder=folder,
+                )
+            except TesseractMissingError:
+                raise
+            except OcrTimeoutError as exc:
+                return _file_timeout(opts, raw.number) if left < opts.page_timeout else exc
+            except IngestError as exc:
+                return exc
+            finally:
+                raw.image = None  # free the bitmap as soon as it is read
+            width, height = raw.width, raw.height
+            if result.rotation in (90, 270):
+                width, height = height, width
+            lines = build_lines(result.fragments)
+            return Page(raw.number, width, height, lines, "ocr", rotation=result.rotation)
+
+        jobs = max(1, min(opts.jobs, len(src.pages)))
+        if jobs == 1:
+            results = [one(p) for p in src.pages]
+        else:
+            pool = ThreadPoolExecutor(jobs)
+            try:
+                results = list(pool.map(one, src.pages))
+            except BaseException:  # Ctrl-C: no new pages, and the running tesseracts die
+                pool.shutdown(wait=False, cancel_futures=True)
+                ocr.stop_all()
+                raise
+            pool.shutdown()
     pages = [r for r in results if isinstance(r, Page)]
-    errors = [r for r in results if isinstance(r, OcrError)]
+    errors = [r for r in results if isinstance(r, IngestError)]
     return pages, errors
+
+
+def _file_timeout(opts: Options, page: int) -> FileTimeoutError:
+    return FileTimeoutError(
+        f"Reading the file took longer than {opts.file_timeout:g} s; page {page} was not read",
+        page=page,
+    )
+
+
+_swept: set[str | None] = set()
+_swept_lock = threading.Lock()
+
+
+def _sweep_once(parent: str | None) -> None:
+    """Once per process: remove private folders that killed processes left behind."""
+    with _swept_lock:
+        if parent in _swept:
+            return
+        _swept.add(parent)
+    ocr.sweep_stale(parent)

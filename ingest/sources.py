@@ -3,18 +3,34 @@
 The type comes from magic bytes, never the extension: mailroom scanners and users rename files.
 A PDF page whose text layer holds real text is read straight from it (fast, exact); otherwise the
 page is rendered at 300 DPI for OCR, as paperless-ngx and OCRmyPDF do.
+
+Whatever arrives is bounded before the expensive work (`Limits`): the file's size is checked
+before it is read, the page count before any page is parsed, and each page's pixels before it
+is decoded or rendered (a PDF page from its size in points at 300 DPI, an image from its
+header). A PDF page is also counted by pdfium before pdfplumber parses it in Python: a page of
+a million drawing objects (3 KB of PDF) is refused in a second instead of parsed for minutes.
+Pages needing OCR are decoded or rendered lazily, one at a time when `.image` is first read, so
+a worker holds one page bitmap per OCR thread instead of every page of the file (50 pages at
+300 DPI: 139 MB peak instead of 544 MB).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import math
+import os
 import re
-from collections.abc import Iterator
+import stat
+import threading
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from .document import Word
 from .errors import (
@@ -24,6 +40,11 @@ from .errors import (
     EmptyFileError,
     EncryptedPdfError,
     FileMissingError,
+    FileTooLargeError,
+    IngestError,
+    PageTooComplexError,
+    PageTooLargeError,
+    TooManyPagesError,
     UnreadableFileError,
     UnsupportedTypeError,
 )
@@ -33,9 +54,21 @@ RENDER_DPI = 300
 # words look like words (scanner software sometimes leaves a few garbage glyphs behind).
 MIN_TEXT_CHARS = 40
 MIN_WORDLIKE_RATIO = 0.5
-# Pillow's decompression-bomb guard, set on purpose: a 40-megapixel phone photo is fine; a page
-# of 30,000 x 30,000 pixels is not a letter.
+# Default limits (Options overrides them per run). A letter is a few pages of 8.5 x 11 inches:
+# 8.4 megapixels at 300 DPI. A 40-megapixel phone photo is fine; a page of 30,000 x 30,000
+# pixels is not a letter, and neither is a PDF of 2,000 pages.
+MAX_FILE_BYTES = 200_000_000
+MAX_PAGES = 50
 MAX_PIXELS = 120_000_000
+# What pdfium finds on a PDF page before pdfplumber parses it in Python (about 4,000 objects a
+# second, each kept in memory): a letter page holds under a few hundred drawing objects and about
+# 5,000 characters. A 3 KB PDF can hold a million rectangles, which would take pdfplumber minutes
+# and gigabytes; pdfium counts them in a second.
+MAX_PAGE_OBJECTS = 20_000
+MAX_PAGE_CHARS = 100_000
+# Pillow's decompression-bomb guard, set on purpose: it warns past MAX_PIXELS and refuses past
+# twice that when a file is opened. Our own check (Limits.max_pixels, from the image header)
+# runs first with a clear message; Pillow's stays as the backstop for anything that bypasses it.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 PDF = "application/pdf"
@@ -44,18 +77,71 @@ JPEG = "image/jpeg"
 TIFF = "image/tiff"
 
 _WORDLIKE = re.compile(r"^[\w$€£().,:;'\"/%&#-]+$")
+# pdfium is not thread-safe, not even across documents: every call into it takes this lock.
+_PDFIUM = threading.Lock()
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one file may cost before it is refused: bytes, pages, pixels per page."""
+
+    max_bytes: int = MAX_FILE_BYTES
+    max_pages: int = MAX_PAGES
+    max_pixels: int = MAX_PIXELS
+
+
+DEFAULT_LIMITS = Limits()
+
+# What a lazy page returns once decoded: the upright grayscale image, its size in points, and
+# points per image pixel.
+Rendered = tuple[Image.Image, float, float, float]
+
+
 class RawPage:
-    """One page before OCR: either text-layer fragments or an image to read."""
+    """One page before OCR: text-layer fragments, an image to read, or why it cannot be read.
 
-    number: int
-    width: float  # points
-    height: float  # points
-    fragments: list[list[Word]] | None = None
-    image: Image.Image | None = None
-    scale: float = 1.0  # points per image pixel
+    An image page is decoded or rendered when `.image` is first read (and only then), so the
+    bitmaps of a long file never all sit in memory; setting `.image = None` frees it.
+    """
+
+    __slots__ = ("number", "width", "height", "fragments", "scale", "error", "_image", "_render")
+
+    def __init__(
+        self,
+        number: int,
+        width: float,
+        height: float,
+        fragments: list[list[Word]] | None = None,
+        image: Image.Image | None = None,
+        scale: float = 1.0,
+        *,
+        render: Callable[[], Rendered] | None = None,
+        error: IngestError | None = None,
+    ) -> None:
+        self.number = number
+        self.width = width  # points
+        self.height = height  # points
+        self.fragments = fragments
+        self.scale = scale  # points per image pixel
+        self.error = error  # set: this page is not read, and this says why
+        self._image = image
+        self._render = render
+
+    @property
+    def image(self) -> Image.Image | None:
+        if self._image is None and self._render is not None:
+            render, self._render = self._render, None
+            self._image, self.width, self.height, self.scale = render()
+        return self._image
+
+    @image.setter
+    def image(self, value: Image.Image | None) -> None:
+        self._image = value
+        self._render = None
+
+    def __repr__(self) -> str:
+        kind = "text" if self.fragments is not None else "error" if self.error else "image"
+        return f"RawPage({self.number}, {kind}, {self.width:.0f}x{self.height:.0f} pt)"
 
 
 @dataclass(slots=True)
@@ -65,6 +151,14 @@ class Source:
     page_count: int
     path: str | None = None
     pages: list[RawPage] = field(default_factory=list)
+    closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def close(self) -> None:
+        """Release the open document behind lazy pages (also done when garbage-collected)."""
+        for page in self.pages:
+            page.image = None
+        while self.closers:
+            self.closers.pop()()
 
 
 def sniff(head: bytes) -> str:
@@ -82,83 +176,304 @@ def sniff(head: bytes) -> str:
     raise UnsupportedTypeError("The file is not a PDF, PNG, JPEG or TIFF")
 
 
-def read_bytes(path: Path) -> bytes:
+def display_path(path: str | os.PathLike[str]) -> str:
+    """The path as text any record, log line or database can hold: bytes of a file name that
+    are not UTF-8 (Python keeps them as lone surrogates) become \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file, refused unread when larger than max_bytes.
+
+    Opened without blocking and checked before reading, so a named pipe, a device or a folder in
+    the inbox gives an error instead of a hang, and a huge file is never read into memory. A file
+    still growing is read up to one byte past the limit, so it cannot slip past it either.
+    """
+    name = path.name or str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        return path.read_bytes()
+        fd = os.open(path, flags)
     except FileNotFoundError:
-        raise FileMissingError(f"No such file: {path.name}") from None
+        if os.path.islink(path):
+            raise FileMissingError(f"{name} is a link to a file that does not exist") from None
+        raise FileMissingError(f"No such file: {name}") from None
     except IsADirectoryError:
-        raise BadInputError(f"{path.name} is a folder, not a file") from None
+        raise BadInputError(f"{name} is a folder, not a file") from None
     except PermissionError:
-        raise UnreadableFileError(f"Permission denied reading {path.name}") from None
+        raise UnreadableFileError(f"Permission denied reading {name}") from None
     except OSError as exc:
-        raise UnreadableFileError(f"Cannot read {path.name}: {exc.strerror}") from None
+        if exc.errno == errno.ELOOP:
+            raise UnreadableFileError(f"{name} is a link that leads back to itself") from None
+        raise UnreadableFileError(f"Cannot read {name}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise BadInputError(f"{name} is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise BadInputError(
+                f"{name} is not a regular file (a pipe, socket or device)",
+                hint="Only regular files are read.",
+            )
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise FileTooLargeError(
+                f"{name} is {_size(info.st_size)}; the limit is {_size(max_bytes)} per file"
+            )
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1  # the file object owns it now
+            data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise UnreadableFileError(f"Cannot read {name}: {exc.strerror}") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise FileTooLargeError(
+            f"{name} grew past the limit of {_size(max_bytes)} per file while it was read"
+        )
+    return data
 
 
-def load(data: bytes, *, path: str | None = None) -> Source:
+def load(data: bytes, *, path: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Source:
     """Sniff and open; pages are prepared here, OCR happens later in ingest.ocr."""
+    if len(data) > limits.max_bytes:
+        raise FileTooLargeError(
+            f"The file is {_size(len(data))}; the limit is {_size(limits.max_bytes)} per file"
+        )
     media_type = sniff(data[:1024])
     digest = hashlib.sha256(data).hexdigest()
-    pages = list(_pdf_pages(data) if media_type == PDF else _image_pages(data))
-    return Source(media_type, digest, len(pages), path, pages)
+    src = Source(media_type, digest, 0, path)
+    try:
+        src.pages = (
+            _pdf_pages(data, limits, src) if media_type == PDF else _image_pages(data, limits, src)
+        )
+    except BaseException:
+        src.close()
+        raise
+    src.page_count = len(src.pages)
+    return src
 
 
-def from_image(image: Image.Image) -> Source:
+def from_image(image: Image.Image, *, limits: Limits = DEFAULT_LIMITS) -> Source:
     """A PIL image handed in by a library caller: hash its pixels, as there are no file bytes."""
+    pixels = image.width * image.height
+    if pixels > limits.max_pixels:
+        error = _too_many_pixels(1, image.width, image.height, limits)
+        return Source("image/x-pil", _pixel_digest(image), 1, None, [RawPage(1, 0, 0, error=error)])
     digest = hashlib.sha256(image.tobytes()).hexdigest()
-    page = _image_page(1, image)
+    page = RawPage(1, 0, 0, render=partial(_upright, 1, image))
+    page.image  # noqa: B018 - the caller's image is in memory already: convert it now
     return Source("image/x-pil", digest, 1, None, [page])
 
 
-def _pdf_pages(data: bytes) -> Iterator[RawPage]:
-    import pdfplumber
+def _pixel_digest(image: Image.Image) -> str:
+    """A hash for an image too large to hash pixel by pixel: its size, mode and a sample."""
+    sample = image.resize((64, 64)) if image.width and image.height else image
+    head = f"{image.mode}:{image.width}x{image.height}:".encode()
+    return hashlib.sha256(head + sample.tobytes()).hexdigest()
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:,.1f} MB" if n >= 1_000_000 else f"{n:,} bytes"
+
+
+def _too_many_pixels(
+    number: int, width: float, height: float, limits: Limits, what: str = ""
+) -> PageTooLargeError:
+    mp = width * height / 1_000_000
+    return PageTooLargeError(
+        f"{what or f'Page {number} is'} {width:,.0f} x {height:,.0f} pixels ({mp:,.0f} "
+        f"megapixels); the limit is {limits.max_pixels / 1_000_000:,.0f} megapixels per page",
+        page=number,
+    )
+
+
+def _open_pdfium(data: bytes) -> object | None:
+    """The document in pdfium (None when pdfium cannot open it); a password is an error."""
     import pypdfium2 as pdfium
+
+    with _PDFIUM:
+        try:
+            return pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            if "password" in str(exc).lower():
+                raise EncryptedPdfError("The PDF is password-protected") from None
+            return None
+
+
+def _pdf_pages(data: bytes, limits: Limits, src: Source) -> list[RawPage]:
+    import pdfplumber
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
+    # pdfium counts pages from the page tree without parsing them, so a file of 2,000 pages is
+    # refused in milliseconds instead of after pdfplumber has built 2,000 page objects.
+    rendered = _open_pdfium(data)
+    if rendered is not None:
+        src.closers.append(partial(_close_pdfium, rendered))
+        _check_pages(len(rendered), limits, "The PDF")  # type: ignore[arg-type]
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
         plumber_pages = pdf.pages
+    except (IngestError, MemoryError):
+        raise
     except Exception as exc:  # pdfminer raises a zoo of types for broken files
+        _unwrap(exc)
         if _is_encryption_error(exc, (PDFPasswordIncorrect, PDFEncryptionError)):
             raise EncryptedPdfError("The PDF is password-protected") from None
         raise CorruptPdfError("The PDF cannot be opened (damaged or truncated)") from None
-    if not plumber_pages:
-        raise CorruptPdfError("The PDF has no pages")
-    rendered: pdfium.PdfDocument | None = None
+    pages: list[RawPage] = []
     try:
+        if not plumber_pages:
+            raise CorruptPdfError("The PDF has no pages")
+        _check_pages(len(plumber_pages), limits, "The PDF")
         for i, page in enumerate(plumber_pages, start=1):
             width, height = float(page.width), float(page.height)
+            problem = _inspect_pdf_page(rendered, i, limits) if rendered is not None else None
+            if problem is not None:
+                pages.append(RawPage(i, width, height, error=problem))
+                continue
             fragments = _text_layer(page)
+            page.close()  # pdfplumber caches every object of a page it has read
             if fragments is not None:
-                yield RawPage(i, width, height, fragments=fragments)
+                pages.append(RawPage(i, width, height, fragments=fragments))
                 continue
             if rendered is None:
-                try:
-                    rendered = pdfium.PdfDocument(data)
-                except pdfium.PdfiumError as exc:
-                    if "password" in str(exc).lower():
-                        raise EncryptedPdfError("The PDF is password-protected") from None
-                    raise CorruptPdfError("The PDF cannot be rendered (damaged)") from None
-            bitmap = rendered[i - 1].render(scale=RENDER_DPI / 72, grayscale=True)
-            image = bitmap.to_pil()
-            yield RawPage(i, width, height, image=image, scale=width / image.width)
-    except BadInputError:
+                raise CorruptPdfError("The PDF cannot be rendered (damaged)")
+            pages.append(_pdf_image_page(rendered, i, width, height, limits))
+    except (IngestError, MemoryError):
         raise
-    except Exception:
+    except Exception as exc:
+        _unwrap(exc)
         raise CorruptPdfError("The PDF is damaged: a page could not be read") from None
     finally:
         pdf.close()
-        if rendered is not None:
-            rendered.close()
+    return pages
+
+
+def _check_pages(count: int, limits: Limits, what: str) -> None:
+    if count > limits.max_pages:
+        raise TooManyPagesError(f"{what} has {count:,} pages; the limit is {limits.max_pages}")
+
+
+def _inspect_pdf_page(doc: object, number: int, limits: Limits) -> IngestError | None:
+    """Why a PDF page must not be parsed or rendered, from what pdfium sees, or None."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    with _PDFIUM:
+        page = doc[number - 1]  # type: ignore[index]
+        try:  # keep `page` referenced while its raw handle is used
+            objects = pdfium_c.FPDFPage_CountObjects(page.raw)
+            if objects > MAX_PAGE_OBJECTS:
+                return PageTooComplexError(
+                    f"Page {number} holds {objects:,} drawing objects; a letter page holds a few "
+                    f"hundred (limit {MAX_PAGE_OBJECTS:,})",
+                    page=number,
+                )
+            text = page.get_textpage()
+            try:
+                chars = text.count_chars()
+            finally:
+                text.close()
+            if chars > MAX_PAGE_CHARS:
+                return PageTooComplexError(
+                    f"Page {number} holds {chars:,} characters; a letter page holds a few "
+                    f"thousand (limit {MAX_PAGE_CHARS:,})",
+                    page=number,
+                )
+            meta = pdfium_c.FPDF_IMAGEOBJ_METADATA()
+            for k in range(objects):
+                obj = pdfium_c.FPDFPage_GetObject(page.raw, k)
+                if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                    continue
+                if not pdfium_c.FPDFImageObj_GetImageMetadata(obj, page.raw, ctypes.byref(meta)):
+                    continue
+                if meta.width * meta.height > limits.max_pixels:
+                    what = f"Page {number} holds an image of"
+                    return _too_many_pixels(number, meta.width, meta.height, limits, what)
+        finally:
+            page.close()
+    return None
+
+
+def _pdf_image_page(
+    doc: object, number: int, width: float, height: float, limits: Limits
+) -> RawPage:
+    """A page to render at 300 DPI, refused when that bitmap would be past the pixel limit."""
+    with _PDFIUM:
+        page = doc[number - 1]  # type: ignore[index]
+        try:
+            pw, ph = page.get_size()
+        finally:
+            page.close()
+    zoom = RENDER_DPI / 72
+    px_w, px_h = pw * zoom, ph * zoom
+    if not (px_w >= 1 and px_h >= 1 and math.isfinite(px_w * px_h)):
+        return RawPage(
+            number,
+            width,
+            height,
+            error=CorruptPdfError(f"Page {number} has no usable size", page=number),
+        )
+    if px_w * px_h > limits.max_pixels:
+        what = (
+            f"Page {number} is {pw / 72:,.0f} x {ph / 72:,.0f} inches: at {RENDER_DPI} DPI that is"
+        )
+        return RawPage(
+            number, width, height, error=_too_many_pixels(number, px_w, px_h, limits, what)
+        )
+    return RawPage(
+        number, width, height, render=partial(_render_pdf_page, doc, number, width, height)
+    )
+
+
+def _render_pdf_page(doc: object, number: int, width: float, height: float) -> Rendered:
+    try:
+        with _PDFIUM:
+            page = doc[number - 1]  # type: ignore[index]
+            try:
+                bitmap = page.render(scale=RENDER_DPI / 72, grayscale=True)
+                image = bitmap.to_pil()  # shares the bitmap's Python-owned buffer
+                bitmap.close()  # here, under the lock, not in a finalizer on another thread
+            finally:
+                page.close()
+    except (IngestError, MemoryError):
+        raise
+    except Exception:
+        raise CorruptPdfError(
+            f"Page {number} of the PDF cannot be rendered (damaged)", page=number
+        ) from None
+    return image, width, height, width / image.width
+
+
+def _close_pdfium(doc: object) -> None:
+    with _PDFIUM:
+        doc.close()  # type: ignore[attr-defined]
 
 
 def _is_encryption_error(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    return _inner(exc, kinds) is not None
+
+
+def _inner(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> BaseException | None:
+    """The exception of one of these kinds that `exc` wraps (pdfplumber wraps what pdfminer
+    raises, even our own deadline or a MemoryError), or None."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, kinds) or any(isinstance(a, kinds) for a in seen.args):
-            return True
+        if isinstance(seen, kinds):
+            return seen
+        for arg in seen.args:
+            if isinstance(arg, kinds):
+                return arg
         seen = seen.__cause__ or seen.__context__
-    return False
+    return None
+
+
+def _unwrap(exc: BaseException) -> None:
+    """Re-raise our own error or a MemoryError that a PDF library wrapped in its own type."""
+    inner = _inner(exc, (IngestError, MemoryError))
+    if inner is not None:
+        raise inner from None
 
 
 def _text_layer(page: object) -> list[list[Word]] | None:
@@ -182,30 +497,70 @@ def _text_layer(page: object) -> list[list[Word]] | None:
     return fragments
 
 
-def _image_pages(data: bytes) -> Iterator[RawPage]:
+def _image_pages(data: bytes, limits: Limits, src: Source) -> list[RawPage]:
+    """One lazy page per frame; frame count and each frame's size come from the headers."""
     try:
-        img = Image.open(io.BytesIO(data))
-        # The iterator seeks one Image object frame by frame: take each page before moving on.
-        for i, frame in enumerate(ImageSequence.Iterator(img), start=1):
-            frame.load()
-            yield _image_page(i, frame)
+        with warnings.catch_warnings():
+            # Pillow warns past MAX_IMAGE_PIXELS on open; the size is checked below, with a
+            # clear error instead of a warning on stderr.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+        count = getattr(img, "n_frames", 1)
+        _check_pages(count, limits, "The image")
+        src.closers.append(img.close)
+        lock = threading.Lock()  # the frames share one file object and one frame pointer
+        pages: list[RawPage] = []
+        for i in range(count):
+            if i:
+                img.seek(i)
+            w, h = img.size
+            scale = _scale(img)
+            if w * h > limits.max_pixels:
+                error = _too_many_pixels(i + 1, w, h, limits)
+                pages.append(RawPage(i + 1, w * scale, h * scale, error=error))
+            else:
+                frame = partial(_decode_frame, img, i, lock)
+                pages.append(RawPage(i + 1, w * scale, h * scale, scale=scale, render=frame))
+        return pages
     except Image.DecompressionBombError:
-        raise CorruptImageError(
-            f"The image is larger than {MAX_PIXELS // 1_000_000} megapixels"
+        raise PageTooLargeError(
+            f"The image is over {2 * MAX_PIXELS // 1_000_000} megapixels, "
+            "past the decompression-bomb limit"
         ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (IngestError, MemoryError):
+        raise
+    except Exception:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, struct.error...
         raise CorruptImageError("The image cannot be decoded (damaged or truncated)") from None
 
 
-def _image_page(number: int, frame: Image.Image) -> RawPage:
+def _decode_frame(img: Image.Image, index: int, lock: threading.Lock) -> Rendered:
+    try:
+        with lock:
+            img.seek(index)
+            img.load()
+            return _upright(index + 1, img)
+    except (IngestError, MemoryError):
+        raise
+    except Exception:
+        raise CorruptImageError(
+            f"Page {index + 1} of the image cannot be decoded (damaged or truncated)",
+            page=index + 1,
+        ) from None
+
+
+def _upright(number: int, frame: Image.Image) -> Rendered:
     """Upright grayscale page; coordinates scaled so the page is in points."""
     image = ImageOps.exif_transpose(frame)
     if image.mode not in ("L", "1"):
         image = image.convert("L")
-    dpi = _dpi(frame)
-    # Without a trustworthy DPI (phone photos) assume the sheet is 8.5 inches wide.
-    scale = 72 / dpi if dpi else 612 / image.width
-    return RawPage(number, image.width * scale, image.height * scale, image=image, scale=scale)
+    scale = _scale(frame, image.width)
+    return image, image.width * scale, image.height * scale, scale
+
+
+def _scale(image: Image.Image, width: int | None = None) -> float:
+    """Points per pixel: from the DPI, or (phone photos) assuming a sheet 8.5 inches wide."""
+    dpi = _dpi(image)
+    return 72 / dpi if dpi else 612 / max(1, width or image.width)
 
 
 def _dpi(image: Image.Image) -> float | None:
