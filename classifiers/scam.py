@@ -380,9 +380,23 @@ def _followed_by(text: str, pos: int, targets: tuple[str, ...]) -> bool:
     """Whether the words after `pos` read as one of `targets`, allowing OCR misreads."""
     after = _letters(text[pos : pos + 80])
     candidates = {after, after.removeprefix("the")}
-    return any(
+    return _unreadable_treasury(text[pos : pos + 40]) or any(
         SequenceMatcher(None, c[: len(t)], t).ratio() >= 0.8 for c in candidates for t in targets
     )
+
+
+_US_THEN = re.compile(r"\s*:?\s*(?:the\s+)?(?:united\s+states|u\.?\s?s\.?)\s+(\S*)", re.IGNORECASE)
+
+
+def _unreadable_treasury(after: str) -> bool:
+    """'payable to the United States §' or '... U.S. Trask': a damaged stub line still reads
+    as the Treasury when the word after "United States" is illegible or starts like it; a
+    readable other name ("United States Tax Settlement") is not excused."""
+    m = _US_THEN.match(after)
+    if m is None:
+        return False
+    word = re.sub(r"[^a-z]", "", m[1].lower())
+    return len(word) < 3 or word.startswith("tr")
 
 
 def _rule_hits(letter: _Letter, rule: _Rule) -> Iterator[re.Match[str]]:
