@@ -789,3 +789,31 @@ def test_looks_like_irs_letter() -> None:
     assert not looks_like_irs_letter(STATE_NOTICE)
     assert not looks_like_irs_letter(RANDOM_OCR)
     assert not looks_like_irs_letter("")
+
+
+def _codes(text: str) -> set[str]:
+    return {s.code for s in assess(text).signals if s.weight > 0}
+
+
+def test_exchange_named_as_income_payer_is_not_a_crypto_demand() -> None:
+    table = "Payer Form Amount reported\nCOINBASE INC 1099-B 1,509.94 814.65\nPay the amount due."
+    assert "pay_crypto" not in _codes(table)
+    assert "pay_crypto" in _codes("Pay the balance in Bitcoin at the crypto ATM near you today.")
+
+
+def test_arrest_threat_quoted_in_a_garbled_scam_warning_does_not_fire() -> None:
+    garbled = "Beware of tax scams\n* to have you arrested by local police. We first contact you"
+    assert "threat_arrest" not in _codes(garbled)
+    assert "threat_arrest" in _codes("You will be arrested by local police if you do not pay.")
+
+
+@pytest.mark.parametrize(
+    ("stub", "fires"),
+    [
+        ("Make your check or money order payable to the United States §\nrenting", False),
+        ("Make your check or money order payable to the U.S. Trask mods", False),
+        ("Make your check or money order payable to United States Tax Settlement", True),
+    ],
+)
+def test_damaged_treasury_stub_line(stub: str, fires: bool) -> None:
+    assert ("payee_not_treasury" in _codes(stub)) is fires
