@@ -51,8 +51,8 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
             if not vals:
                 continue
             rows = [slot.line]
-            if slot.distance >= 2:  # a table column under its header: keep reading down
-                rows += _column_below(page, slot.line)
+            if slot.distance >= 2 and _is_header(line, hit.start, hit.end):
+                rows += _column_below(page, slot.line)  # a table column: keep reading down
             for row in rows:
                 for year, s, e in vals if row is slot.line else _values(row.text, 0)[:1]:
                     conf = hit.weight * (0.6 + 0.4 * row.span_confidence(s, e))
@@ -81,8 +81,17 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
     return first
 
 
+def _is_header(line: Line, start: int, end: int) -> bool:
+    """The label is a table header cell (the line holds little else), not words in a sentence:
+    only a header's column goes on down ("for the tax period(s)" / "ended December 31, 2016." /
+    "If we don't receive ... by December 6, 2023" is prose, and its next date is a deadline)."""
+    rest = line.text[:start] + line.text[end:]
+    return len(re.sub(r"[^A-Za-z]", "", rest)) <= 3
+
+
 def _column_below(page: Page, header_line: Line) -> list[Line]:
-    """Lines below a table cell in the same column, while they keep holding a date or year."""
+    """Lines below a table cell in the same column, while they keep holding a date or year and
+    stay cell-sized (a sentence below the table is not one of its rows)."""
     x0, _, x1, _ = header_line.bbox
     out: list[Line] = []
     for ln in page.lines:
@@ -90,7 +99,8 @@ def _column_below(page: Page, header_line: Line) -> list[Line]:
             continue
         if ln.bbox[2] < x0 - 10 or ln.bbox[0] > x1 + 10:
             continue
-        if not _values(ln.text, 0):
+        vals = _values(ln.text, 0)
+        if not vals or len(re.sub(r"[^A-Za-z]", "", ln.text)) > 24:
             break
         out.append(ln)
     return out

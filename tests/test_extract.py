@@ -1,0 +1,80 @@
+"""Field extraction and review routing on small hand-laid pages (words with boxes, no OCR).
+
+Each page is a list of printed rows; a row is a list of (x, text) cells, so a label and the
+value beside it share a row as they would on a scan.
+"""
+
+from __future__ import annotations
+
+from extractors import extract
+from ingest.document import Document, Line, Page, Word
+
+Row = list[tuple[float, str]]
+
+
+def page(rows: list[Row], number: int = 1) -> Page:
+    lines: list[Line] = []
+    for r, cells in enumerate(rows):
+        y = 40.0 + 12.0 * r
+        for x, text in cells:
+            words: list[Word] = []
+            for token in text.split():
+                w = 5.0 * len(token)
+                words.append(Word(token, (x, y, x + w, y + 9.0), 1.0, "text"))
+                x += w + 3.0
+            if words:
+                lines.append(Line(words, row=r))
+    return Page(number, 612.0, 792.0, lines, "text")
+
+
+def doc(*pages: list[Row]) -> Document:
+    return Document([page(rows, i) for i, rows in enumerate(pages, start=1)])
+
+
+def test_prose_period_does_not_read_on_into_a_deadline() -> None:
+    """'for the tax period(s)' / 'ended December 31, 2022.' is prose, not a table header: the
+    deadline in the next sentence is not another tax period."""
+    d = doc(
+        [
+            [(380, "Notice"), (470, "CP504")],
+            [(380, "Tax period"), (470, "December 31, 2022")],
+            [(380, "Notice date"), (470, "November 6, 2023")],
+            [(40, "Amount due immediately: $35,954.73")],
+            [(40, "our records show unpaid taxes on your Form 941 for the tax period(s)")],
+            [(40, "")],
+            [(40, "ended December 31, 2022.")],
+            [(40, "If we don't receive the amount due by December 6, 2023, we")],
+        ]
+    )
+    assert extract(d).fields.tax_years.value == [2022]
+
+
+def test_tax_period_table_keeps_every_row() -> None:
+    d = doc(
+        [
+            [(380, "Notice"), (470, "CP504")],
+            [(380, "Notice date"), (470, "November 6, 2023")],
+            [(40, "Amount due immediately: $5,954.73")],
+            [(40, "Tax periods"), (200, "Amount you owed")],
+            [(40, "December 31, 2019"), (200, "$1,000.00")],
+            [(40, "December 31, 2020"), (200, "$2,000.00")],
+            [(40, "December 31, 2021"), (200, "$2,954.73")],
+            [(40, "If you don't pay, we may levy your property.")],
+        ]
+    )
+    assert extract(d).fields.tax_years.value == [2019, 2020, 2021]
+
+
+def test_overpayment_applied_to_another_year_names_both_years() -> None:
+    """A CP49 prints its own tax year in the header and the year the refund paid in the body."""
+    d = doc(
+        [
+            [(380, "Notice"), (470, "CP49")],
+            [(380, "Tax year"), (470, "2018")],
+            [(380, "Notice date"), (470, "June 24, 2019")],
+            [(40, "We applied your 2018 Form 1040 overpayment to an unpaid balance")],
+            [(40, "We applied $5,414.52 of your 2018 Form 1040")],
+            [(40, "overpayment to an amount owed for 2016.")],
+        ]
+    )
+    assert extract(d).fields.tax_years.value == [2016, 2018]
