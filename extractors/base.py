@@ -7,7 +7,10 @@ whose fuzzy operators tolerate the one-letter OCR slips ("Amoumt due") that brea
 
 from __future__ import annotations
 
+import importlib
+import sys
 import tomllib
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -48,16 +51,21 @@ class Slot:
     distance: int  # 0 same line after label, 1 beside on the row, 2+ rows below
 
 
+# Distinct line texts whose label hits a worker keeps (a few MB at most).
+HITS_CACHE_SIZE = 20_000
+
+
 class Labeler:
     """spaCy Matcher over all label roles; built once per process."""
 
     def __init__(self) -> None:
-        import spacy
+        spacy = _import_spacy()
         from spacy.matcher import Matcher
 
         self.nlp = spacy.blank("en")
         self.matcher = Matcher(self.nlp.vocab)
         self.weights: dict[tuple[str, int], float] = {}
+        self._seen: dict[str, tuple[LabelHit, ...]] = {}
         data = tomllib.loads(resources.files("extractors").joinpath("labels.toml").read_text())
         for role, spec in data.items():
             patterns = []
@@ -77,6 +85,16 @@ class Labeler:
                 self.weights[(role, i)] = float(phrase["weight"])
 
     def hits(self, text: str) -> list[LabelHit]:
+        # Letters repeat their boilerplate (letterheads, "Amount due", footers): a worker meets
+        # the same line text again and again, and the fuzzy Matcher is most of extraction's time.
+        cached = self._seen.get(text)
+        if cached is None:
+            if len(self._seen) >= HITS_CACHE_SIZE:
+                self._seen.clear()
+            cached = self._seen[text] = tuple(self._match(text))
+        return list(cached)
+
+    def _match(self, text: str) -> list[LabelHit]:
         doc = self.nlp.make_doc(text)
         out: list[LabelHit] = []
         for match_id, s, e in self.matcher(doc):
@@ -86,6 +104,35 @@ class Labeler:
                 LabelHit(role, self.weights[(role, int(idx))], span.start_char, span.end_char)
             )
         return out
+
+
+def _spacy_info(*args: Any, **kwargs: Any) -> Any:
+    """`spacy.info`, importing spaCy's command line only when called."""
+    from spacy.cli.info import info
+
+    return info(*args, **kwargs)
+
+
+def _import_spacy() -> Any:
+    """spaCy without its command line, which its package imports eagerly (typer, weasel,
+    httpx: a third of a second of a one-letter `irs-ingest file`) for `spacy.info` alone.
+
+    While spaCy loads, `spacy.cli.info` is a stand-in whose `info` imports the real one when
+    called; the stand-ins are gone afterwards, so `import spacy.cli` still gets spaCy's own.
+    """
+    if "spacy" in sys.modules:
+        return sys.modules["spacy"]
+    stubs = {n: types.ModuleType(n) for n in ("spacy.cli", "spacy.cli.info")}
+    if any(n in sys.modules for n in stubs):
+        return importlib.import_module("spacy")
+    stubs["spacy.cli.info"].info = _spacy_info  # type: ignore[attr-defined]
+    sys.modules.update(stubs)
+    try:
+        return importlib.import_module("spacy")
+    finally:
+        for name, stub in stubs.items():
+            if sys.modules.get(name) is stub:
+                del sys.modules[name]
 
 
 def _token_pattern(token: Any) -> dict[str, Any]:

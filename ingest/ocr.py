@@ -29,8 +29,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import pytesseract
 from PIL import Image
 
 from .document import Word
@@ -70,7 +70,15 @@ def configure(threads: int = 1) -> None:
 configure()
 
 
+def _pytesseract() -> Any:
+    """pytesseract, imported on first use: a text-layer letter never needs it (0.1 s)."""
+    import pytesseract
+
+    return pytesseract
+
+
 def probe() -> TesseractInfo:
+    pytesseract = _pytesseract()
     path = shutil.which(pytesseract.pytesseract.tesseract_cmd)
     if path is None:
         return TesseractInfo(None, None, [])
@@ -83,7 +91,7 @@ def probe() -> TesseractInfo:
 
 
 def default_command() -> str:
-    return str(pytesseract.pytesseract.tesseract_cmd)
+    return str(_pytesseract().pytesseract.tesseract_cmd)
 
 
 @contextlib.contextmanager
@@ -304,7 +312,7 @@ def stop_all() -> None:
 def _read(run: _Runner, image: Image.Image, scale: float, lang: str) -> OcrPage:
     tsv = run(image, ["-l", lang, "-c", "tessedit_create_tsv=1", "--psm", "3"], ".tsv")
     try:
-        data = pytesseract.pytesseract.file_to_dict(tsv, "\t", -1)
+        data = _pytesseract().pytesseract.file_to_dict(tsv, "\t", -1)
         data["text"]  # noqa: B018 - a TSV without its header row is not tesseract's
     except (KeyError, IndexError, ValueError):
         raise OcrError(
@@ -336,7 +344,7 @@ def _orientation(run: _Runner, image: Image.Image) -> int:
     """Clockwise degrees to turn the page upright per tesseract's OSD, 0 when unsure."""
     try:
         text = run(image, ["-l", "osd", "--psm", "0", "-c", "min_characters_to_try=10"], ".osd")
-        osd = pytesseract.pytesseract.osd_to_dict(text)
+        osd = _pytesseract().pytesseract.osd_to_dict(text)
     except OcrTimeoutError:
         raise
     except (OcrError, KeyError, ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -13,6 +14,7 @@ from reportlab.pdfgen import canvas
 from ingest import errors, sources
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "letters"
 TEXT = [
     "Department of the Treasury",
     "Internal Revenue Service",
@@ -75,6 +77,36 @@ def test_text_layer_used_when_real_text() -> None:
     assert page.fragments is not None and page.image is None
     words = [w.text for frag in page.fragments for w in frag]
     assert "CP14" in words and all(w.source == "text" for f in page.fragments for w in f)
+
+
+@pytest.mark.parametrize(
+    "pdf",
+    [
+        pytest.param(text_pdf(), id="reportlab"),
+        *[
+            pytest.param(p.read_bytes(), id=p.name)
+            for p in sorted(SAMPLES.glob("*.pdf"))
+            if p.read_bytes()[:5] == b"%PDF-"
+        ],
+    ],
+)
+def test_text_layer_words_are_pdfplumbers(pdf: bytes) -> None:
+    """The light character device gives exactly the words pdfplumber's extract_words does."""
+    import pdfplumber
+    from pdfplumber.utils.text import WordExtractor
+
+    def key(words: list[dict]) -> list[tuple]:  # type: ignore[type-arg]
+        keys = ("text", "x0", "top", "x1", "bottom", "upright")
+        return [tuple(w[k] for k in keys) for w in words]
+
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        for page in doc.pages:
+            theirs = page.extract_words(keep_blank_chars=False, use_text_flow=False)
+            page.close()
+            ours = WordExtractor(keep_blank_chars=False, use_text_flow=False).extract_words(
+                sources._layer_chars(page)
+            )
+            assert key(ours) == key(theirs)
 
 
 def test_image_only_pdf_is_rendered_at_300_dpi() -> None:
