@@ -57,11 +57,73 @@ def _score(page: Page, line: Line, start: int, end: int, labelled: bool) -> floa
     return score * (0.6 + 0.4 * line.span_confidence(start, end))
 
 
-def _token_readings(token: str) -> list[str]:
-    """Readings of one OCR token in a code slot: 'CcP40' and 'CPO05' are CP40 and CP05."""
-    t = re.sub(r"[^A-Za-z0-9]", "", token)
-    m = re.match(r"(?i)^[a-z]?(CP|LT)(\w+)$", t) or re.match(r"(?i)^(CP|LT)(\w+)$", t)
-    return _readings(m[1] + m[2]) if m else []
+# How OCR prints the two letters of a code's prefix on a fax or a noisy scan: "(P14", "cPr49",
+# "\\T11", "L¥ 11", "tT11". Only read in a code label's slot, and only kept when the catalog
+# knows the result.
+_PREFIX_SHAPES = (
+    (re.compile(r"^[CcG(\[<{][PpF]"), "CP"),
+    (re.compile(r"^[Ll\\|I1it][TtY¥7]"), "LT"),
+)
+_SLOT_DIGITS = str.maketrans(
+    {"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "i": "1", "|": "1", "!": "1"}
+    | {"S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"}
+)
+# A suffix letter read as a digit or a symbol: "CPS048" is CP504B, "CP71¢" is CP71C.
+_SUFFIX_SHAPES = str.maketrans({"8": "B", "¢": "C", "€": "C", "(": "C", "0": "O"})
+
+
+def _slot_readings(token: str) -> list[tuple[int, str]]:
+    """(edits, reading) for one OCR token in a code label's slot, fewest repairs first.
+
+    A repair is a letter-for-digit swap in the number, a misread prefix or suffix letter, or
+    one stray character dropped ("CPO05", "cPr49"); the catalog's closed list decides which
+    readings are codes, so a repair never invents one.
+    """
+    t = re.sub(r"\s+", "", token)
+    out: dict[str, float] = {}
+
+    def read(text: str, base: float) -> None:
+        for shape, prefix in _PREFIX_SHAPES:
+            m = shape.match(text)
+            if not m:
+                continue
+            edits = base + (m[0].upper() != prefix)
+            body = text[m.end() :]
+            for cut in range(len(body), 0, -1):
+                number = body[:cut].translate(_SLOT_DIGITS)
+                if not number.isdigit() or not any(ch.isdigit() for ch in body[:cut]):
+                    continue  # at least one digit must be read as printed
+                suffix = body[cut:].translate(_SUFFIX_SHAPES).upper()
+                if len(suffix) > 2 or not suffix.isalpha() and suffix:
+                    continue
+                cost = edits + (number != body[:cut]) + (suffix != body[cut:].upper())
+                if cost <= 2:
+                    reading = prefix + number + suffix
+                    out[reading] = min(out.get(reading, 99.0), cost)
+
+    read(t, 0)
+    if len(t) > 1 and not t[:1].isalnum():
+        read(t[1:], 0.5)  # a speck or quote before the code
+    for i in range(1, len(t)):
+        read(t[:i] + t[i + 1 :], 1.5)  # dropping a character is a bolder repair than a swap
+    if t[:1].isalpha() and len(t) > 3:
+        read(t[1:], 1.5)  # a stray letter before the code ("aCP14")
+    return sorted(((e, r) for r, e in out.items()), key=lambda er: er[0])
+
+
+def _slot_code(token: str) -> tuple[str, float] | None:
+    """The one catalog code the token reads as with fewest repairs; None if none or ambiguous."""
+    catalog = load_catalog()
+    best: dict[str, float] = {}
+    for edits, reading in _slot_readings(token):
+        code = catalog.canonical(reading)
+        if code is not None and code not in best:
+            best[code] = edits
+    if not best:
+        return None
+    fewest = min(best.values())
+    codes = [c for c, e in best.items() if e == fewest]
+    return (codes[0], fewest) if len(codes) == 1 else None
 
 
 def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
@@ -69,11 +131,13 @@ def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
     catalog = load_catalog()
     scores: dict[str, list[Candidate]] = defaultdict(list)
 
-    def add(code: str, page: Page, line: Line, start: int, end: int, labelled: bool) -> None:
+    def add(
+        code: str, page: Page, line: Line, start: int, end: int, labelled: bool, sure: float = 1.0
+    ) -> None:
         scores[code].append(
             Candidate(
                 code,
-                _score(page, line, start, end, labelled),
+                _score(page, line, start, end, labelled) * sure,
                 page.number,
                 line.span_bbox(start, end),
                 line.text[max(0, start - 20) : end + 20].strip(),
@@ -84,15 +148,20 @@ def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
     # A code in the slot of a "Notice" / "Notice number" / "Letter" label, however mangled.
     for page, i, _line, hit in ctx.labelled("code_label"):
         for slot in ctx.slots(page, i, hit.end, rows_below=1):
-            m = re.match(r"\s*[:#]?\s*(\S+(?:\s\S+)?)", slot.line.text[slot.start :])
+            m = re.match(r"[\s:#.,=-]*(\S+(?:\s\S+)?)", slot.line.text[slot.start :])
             if not m:
                 continue
             start = slot.start + m.start(1)
-            first = m[1].split()[0]
-            texts = _token_readings(first) + _token_readings(m[1].replace(" ", ""))
-            code = next((c for c in map(catalog.canonical, texts) if c), None)
-            if code is not None:
-                add(code, page, slot.line, start, start + len(first), True)
+            tokens = m[1].split()
+            # The code, a code broken in two ("\\T 11"), or a speck's "word" then the code.
+            for at, text in ((0, tokens[0]), (0, m[1]), (len(tokens[0]) + 1, tokens[-1])):
+                found = _slot_code(text)
+                if found is not None:
+                    code, edits = found
+                    s0 = start + at
+                    add(code, page, slot.line, s0, s0 + len(text), True, 0.93**edits)
+                    break
+            if found is not None:
                 break
 
     for page, i, line in ctx.doc.lines():
@@ -107,11 +176,16 @@ def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
                 continue
             texts = ["Letter " + raw.lstrip("Ll")] if bare_number else _readings(raw)
             canonical = next((c for c in map(catalog.canonical, texts) if c), None)
+            sure = 1.0
             if canonical is None:
                 if not labelled or bare_number:
                     continue
-                canonical = texts[0].upper().replace(" ", "")
-            add(canonical, page, line, m.start("code"), m.end("code"), labelled)
+                repaired = _slot_code(raw)  # "Notice name CPO05": a doubled glyph, not a code
+                if repaired is not None:
+                    canonical, sure = repaired[0], 0.93 ** repaired[1]
+                else:
+                    canonical = texts[0].upper().replace(" ", "")
+            add(canonical, page, line, m.start("code"), m.end("code"), labelled, sure)
     if not scores:
         return None, False
 

@@ -78,3 +78,17 @@ def test_overpayment_applied_to_another_year_names_both_years() -> None:
         ]
     )
     assert extract(d).fields.tax_years.value == [2016, 2018]
+
+
+def test_code_in_its_label_slot_is_repaired_against_the_catalog() -> None:
+    """OCR's '\\T11', 'CPO05', 'cPr49' and 'CPi4' beside a Notice label read as the catalog's
+    codes; a reading the catalog does not know is never invented."""
+    from extractors.codes import _slot_code
+
+    for printed, code in [("\\T11", "LT11"), ("CPO05", "CP05"), ("cPr49", "CP49")]:
+        d = doc([[(380, "Notice"), (470, printed)], [(380, "Notice date"), (470, "May 6, 2024")]])
+        assert extract(d).fields.notice_code.value == code
+    assert _slot_code("CPi4") == ("CP14", 1)
+    assert _slot_code("CP71¢") == ("CP71C", 1)
+    assert _slot_code("CPSO") is None  # CP50? CP5? CP59? no reading is certain
+    assert _slot_code("Notice") is None
