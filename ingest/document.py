@@ -28,12 +28,16 @@ class Line:
     row: int = 0  # lines on the same printed row share this number
     text: str = ""
     starts: list[int] = field(default_factory=list)  # char offset of each word in `text`
+    # The box of all words, kept once asked for: layout rules ask for line boxes hundreds of
+    # thousands of times per batch. rebuild() forgets it, as it must after words change.
+    _bbox: BBox | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.text:
             self.rebuild()
 
     def rebuild(self) -> None:
+        self._bbox = None
         parts: list[str] = []
         self.starts = []
         pos = 0
@@ -45,7 +49,13 @@ class Line:
 
     @property
     def bbox(self) -> BBox:
-        return union([w.bbox for w in self.words])
+        try:
+            box = self._bbox
+        except AttributeError:  # unpickled from before the cache existed
+            box = None
+        if box is None:
+            box = self._bbox = union([w.bbox for w in self.words])
+        return box
 
     @property
     def confidence(self) -> float:
