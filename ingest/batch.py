@@ -36,7 +36,7 @@ from .manifest import Manifest
 from .pipeline import Options, failed_record
 from .progress import Progress
 from .record import CaseRecord
-from .sinks import flatten, format_for, open_sink
+from .sinks import file_row, format_for, open_sink
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class BatchResult:
     superseded: int = 0
     quarantined: int = 0
     pages: int = 0
+    letters: int = 0  # records written now: more than files read when stacks were cut
     seconds: float = 0.0
     status: Counter[str] = field(default_factory=Counter)
     verdicts: Counter[str] = field(default_factory=Counter)
@@ -115,6 +116,11 @@ class BatchResult:
             f"{self.duplicates} duplicates"
             + (f", {self.superseded} superseded" if self.superseded else ""),
             f"{self.seconds:.1f} s, {self.pages} pages read, {self.pages_per_second:.2f} pages/s",
+            *(
+                [f"{self.letters} letters in the {self.processed} files read now (stacks cut)"]
+                if self.letters > self.processed
+                else []
+            ),
             f"status: {counts(self.status)}",
             f"verdict: {counts(self.verdicts)}",
             f"stage: {counts(self.stages)}",
@@ -337,22 +343,24 @@ class Batch:
         self, task: Task, rec: Rec, seconds: float, result: BatchResult, scope: set[str]
     ) -> None:
         task.data = None
-        sha = str(rec["source"]["sha256"])
+        recs = rec if isinstance(rec, list) else [rec]
+        sha = str(recs[0]["source"]["sha256"])
         scope.add(sha)
         if not _same_file(self.present.get(sha, task.path), task.path):  # now a copy
             self._duplicate(task.path, sha, self.present[sha], result)
             return
         with _writing(self.out):
-            self.sink.write(rec)  # durable before the manifest says done
+            self.sink.write_all(recs)  # durable before the manifest says done
         self.present[sha] = task.path
         with _writing(self.state):
-            self.manifest.done(flatten(rec), seconds)
+            self.manifest.done(file_row(recs), seconds)
         result.processed += 1
-        result.pages += int(rec["source"].get("pages") or 0)
-        if rec["status"] == "failed" and self.quarantine:
+        result.letters += len(recs)
+        result.pages += int(recs[0]["source"].get("pages") or 0)
+        if recs[0]["status"] == "failed" and self.quarantine:
             with _writing(self.quarantine):
-                self._quarantine(task.path, sha, rec, result)
-        self.progress.advance(rec)
+                self._quarantine(task.path, sha, recs[0], result)
+        self.progress.advance(recs[0])  # progress counts files and their pages
 
     def _duplicate(self, path: str, sha: str, of_path: str, result: BatchResult) -> None:
         with _writing(self.state):
@@ -463,7 +471,8 @@ def read_letters(
 ) -> Iterator[CaseRecord]:
     """Records for many files, in parallel, yielded as they finish (not in input order).
 
-    Each record's `source.path` says which file it is; failures come back as failed records.
+    Each record's `source.path` says which file it is (a stack gives one record per letter,
+    `source.page_range` saying where); failures come back as failed records.
     No manifest and no output file: that is what `run_batch` adds. With jobs > 1 the workers
     are new processes, so a calling script needs the usual `if __name__ == "__main__":` guard.
     """
@@ -472,7 +481,8 @@ def read_letters(
     tasks = (_load(str(p), opts.max_file_bytes) for p in paths)
     try:
         for _, rec, _ in executor.run(tasks, opts):
-            yield CaseRecord.model_validate(rec)
+            for one in rec if isinstance(rec, list) else [rec]:
+                yield CaseRecord.model_validate(one)
     finally:
         executor.close(cancel=True)
 

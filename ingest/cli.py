@@ -42,11 +42,17 @@ def _errors_to_exit(func: F) -> F:
 
 
 def _options(
-    page_timeout: float, jobs: int | None, today: dt.datetime | None, **limits: Any
+    page_timeout: float,
+    jobs: int | None,
+    today: dt.datetime | None,
+    no_split: bool = False,
+    **limits: Any,
 ) -> Any:
     from .pipeline import Options
 
-    opts = Options(page_timeout=page_timeout, today=today.date() if today else None)
+    opts = Options(
+        page_timeout=page_timeout, today=today.date() if today else None, split=not no_split
+    )
     if jobs:
         opts.jobs = jobs
     _apply_limits(opts, **limits)
@@ -88,7 +94,7 @@ def _limit_options(func: F) -> F:
             "--max-pages",
             type=click.IntRange(min=1),
             default=None,
-            help="Refuse files with more pages than this [default: 50].",
+            help="Refuse files with more pages than this [default: 150].",
         ),
         click.option(
             "--max-file-mb",
@@ -121,6 +127,12 @@ _jobs_opt = click.option(
     default=None,
     help="Parallel tesseract processes [default: number of cores].",
 )
+_split_opt = click.option(
+    "--no-split",
+    is_flag=True,
+    help="Take each file as one letter. By default a file holding several letters (a stack "
+    "through a sheet-fed scanner) gives one record per letter, its id ending in the page range.",
+)
 _today_opt = click.option(
     "--today",
     type=click.DateTime(["%Y-%m-%d"]),
@@ -138,10 +150,16 @@ def main() -> None:
 
 @main.command("file", epilog=EXIT_CODES_HELP)
 @click.argument("letter", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the case record as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the case record as JSON (a list of records when the file held several letters).",
+)
 @_timeout_opt
 @_jobs_opt
 @_today_opt
+@_split_opt
 @_limit_options
 @_errors_to_exit
 def file_cmd(
@@ -150,16 +168,27 @@ def file_cmd(
     page_timeout: float,
     jobs: int | None,
     today: dt.datetime | None,
+    no_split: bool,
     **limits: Any,
 ) -> None:
     """Read one LETTER (PDF, PNG, JPEG or TIFF) and print a summary or its record."""
-    from .pipeline import read_letter
+    from .pipeline import read_file
     from .report import summary
 
-    record = read_letter(letter, options=_options(page_timeout, jobs, today, **limits))
+    records = read_file(letter, options=_options(page_timeout, jobs, today, no_split, **limits))
     if as_json:
-        click.echo(record.model_dump_json(indent=2))
-    else:
+        if len(records) == 1:
+            click.echo(records[0].model_dump_json(indent=2))
+        else:
+            click.echo("[\n" + ",\n".join(r.model_dump_json(indent=2) for r in records) + "\n]")
+        return
+    for k, record in enumerate(records, 1):
+        if len(records) > 1:
+            first, last = record.source.page_range or [0, 0]
+            click.echo(
+                f"{'' if k == 1 else chr(10)}== Letter {k} of {len(records)}: "
+                f"pages {first}-{last} =="
+            )
         click.echo(summary(record))
 
 
@@ -210,6 +239,7 @@ def _batch_options(func: F) -> F:
         _timeout_opt,
         _jobs_opt,
         _today_opt,
+        _split_opt,
         _limit_options,
         click.option(
             "--max-worker-mb",
@@ -234,6 +264,7 @@ def _batch_kwargs(
     page_timeout: float,
     jobs: int | None,
     today: dt.datetime | None,
+    no_split: bool,
     **limits: Any,
 ) -> dict[str, Any]:
     return {
@@ -243,7 +274,7 @@ def _batch_kwargs(
         "quarantine": quarantine,
         "executor": executor,
         "scheduler": scheduler,
-        "options": _options(page_timeout, jobs, today, **limits),
+        "options": _options(page_timeout, jobs, today, no_split, **limits),
     }
 
 
@@ -325,6 +356,34 @@ def watch(
     _report(result)
 
 
+@main.command("split", epilog=EXIT_CODES_HELP)
+@click.argument("scan", type=click.Path(path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@_timeout_opt
+@_jobs_opt
+@_limit_options
+@_errors_to_exit
+def split_cmd(
+    scan: Path, out_dir: Path, page_timeout: float, jobs: int | None, **limits: Any
+) -> None:
+    """Cut SCAN (a stack of letters in one PDF or TIFF) into one PDF per letter in OUT_DIR.
+
+    Each letter is written as <name>_p<first>-<last>.pdf; PDF pages are copied unchanged. A cut
+    the reader was unsure of is marked "check" with the reason: look at those pages first.
+    """
+    from .stacks import split_file
+
+    pieces = split_file(scan, out_dir, options=_options(page_timeout, jobs, None, **limits))
+    for piece in pieces:
+        rec = piece.record
+        code = rec.fields.notice_code.value or rec.notice.title or "unknown letter"
+        dated = rec.fields.notice_date.value
+        doubts = [r for r in rec.review.reasons if r.startswith("unsure whether")]
+        line = f"{piece.path}  {code}" + (f", dated {dated}" if dated else "")
+        click.echo(line + ("  [check: " + doubts[0] + "]" if doubts else ""))
+    click.echo(f"{len(pieces)} letter(s) from {scan}", err=True)
+
+
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of the case record."""
@@ -363,20 +422,32 @@ def doctor() -> None:
 @_jobs_opt
 @_errors_to_exit
 def eval_cmd(folder: Path, as_json: bool, jobs: int | None) -> None:
-    """Measure accuracy on a labelled FOLDER (letters plus labels.jsonl from the generator)."""
+    """Measure accuracy on a labelled FOLDER (letters plus labels.jsonl from the generator).
+
+    A FOLDER of stacks (stacks.jsonl from 'fixtures stacks') is scored on its cuts instead:
+    boundaries found, exact page ranges, and each letter's fields in the stack beside the same
+    letter read alone."""
     from .evaluate import evaluate, format_report
 
-    if not (folder / "labels.jsonl").is_file():
+    if not (folder / "labels.jsonl").is_file() and not (folder / "stacks.jsonl").is_file():
         raise click.UsageError(
-            f"{folder} has no labels.jsonl (make one with 'irs-ingest fixtures generate')"
+            f"{folder} has no labels.jsonl (make one with 'irs-ingest fixtures generate') "
+            "nor stacks.jsonl ('irs-ingest fixtures stacks')"
         )
 
     def progress(i: int, n: int) -> None:
         if i % 10 == 0 or i == n:
             click.echo(f"evaluated {i}/{n}", err=True)
 
-    report = evaluate(folder, options=_options(120.0, jobs, None), progress=progress)
-    click.echo(json.dumps(report, indent=2, default=str) if as_json else format_report(report))
+    if (folder / "stacks.jsonl").is_file():
+        from .evaluate import evaluate_stacks, format_stack_report
+
+        report = evaluate_stacks(folder, options=_options(120.0, jobs, None), progress=progress)
+        text = format_stack_report(report)
+    else:
+        report = evaluate(folder, options=_options(120.0, jobs, None), progress=progress)
+        text = format_report(report)
+    click.echo(json.dumps(report, indent=2, default=str) if as_json else text)
 
 
 @main.group()
@@ -396,6 +467,24 @@ def fixtures_generate(out: Path, count: int, seed: int) -> None:
 
     labels = generate(out, count, seed)
     click.echo(f"wrote {len(labels)} letters and labels.jsonl to {out}", err=True)
+
+
+@fixtures.command("stacks")
+@click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--count", "-n", default=50, show_default=True, help="How many stacks.")
+@click.option("--seed", "-s", default=1, show_default=True, help="Random seed.")
+def fixtures_stacks(corpus: Path, out: Path, count: int, seed: int) -> None:
+    """Scan CORPUS's letters into COUNT stacks of 2-12 letters (one PDF each) in OUT.
+
+    Some stacks get blank separator sheets, some blank back sides; OUT/stacks.jsonl holds each
+    letter's page range and label, for 'irs-ingest eval OUT'."""
+    from fixtures.stacks import make_stacks
+
+    if not (corpus / "labels.jsonl").is_file():
+        raise click.UsageError(f"{corpus} has no labels.jsonl (see 'fixtures generate')")
+    rows = make_stacks(corpus, out, count, seed)
+    click.echo(f"wrote {len(rows)} stacks and stacks.jsonl to {out}", err=True)
 
 
 if __name__ == "__main__":

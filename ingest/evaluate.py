@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .pipeline import Options, read_letter
-from .record import FIELD_NAMES, CaseRecord
+from .record import FIELD_NAMES, CaseRecord, Source
 
 FIELDS = FIELD_NAMES
 GROUPS = ("degradation", "family", "format")
@@ -194,3 +194,112 @@ def format_report(report: dict[str, Any]) -> str:
             f"  (conf {m['confidence']:.2f}, {m['degradation']}, {m['format']})"
         )
     return "\n".join(out)
+
+
+def evaluate_stacks(
+    folder: Path,
+    *,
+    options: Options | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Cuts and fields on stacked letters (stacks.jsonl from `fixtures stacks`).
+
+    Each stack is read once; its letters are then assembled twice from the same pages: as the
+    cut found them and as the truth cuts them ("alone": what the fields would be had each
+    letter been scanned on its own), so any difference in the fields is the cut's doing.
+    """
+    from .pipeline import letter_records, read_document
+    from .split import Part, split
+
+    stacks = [
+        json.loads(line)
+        for line in (folder / "stacks.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    opts = replace(options or Options(), jobs=1)
+
+    def one(stack: dict[str, Any]) -> dict[str, Any]:
+        doc = read_document(folder / stack["file"], options=opts)
+        parts, gaps = split(doc)
+        truth = [letter["pages"] for letter in stack["letters"]]
+        alone = [Part([p for p in doc.pages if a <= p.number <= b]) for a, b in truth]
+        return {
+            "stack": stack,
+            "cut": [[p.first, p.last] for p in parts],
+            "records": letter_records(parts),
+            "alone": [letter_records([p])[0] if p.pages else None for p in alone],
+            "unsure": sum(not g.sure for g in gaps),
+            "gaps": len(gaps),
+        }
+
+    results = []
+    with ThreadPoolExecutor(max(1, (options or Options()).jobs)) as pool:
+        for i, res in enumerate(pool.map(one, stacks), start=1):
+            results.append(res)
+            if progress:
+                progress(i, len(stacks))
+    return score_stacks(results)
+
+
+def score_stacks(results: list[dict[str, Any]]) -> dict[str, Any]:
+    found = boundaries = false_cuts = exact_ranges = letters = unsure = gaps = 0
+    in_stack: list[tuple[dict[str, Any], CaseRecord]] = []
+    alone: list[tuple[dict[str, Any], CaseRecord]] = []
+    missed: list[str] = []
+    for res in results:
+        truth = [letter["pages"] for letter in res["stack"]["letters"]]
+        want = {a for a, _ in truth[1:]}
+        got = {a for a, _ in res["cut"][1:]}
+        boundaries += len(want)
+        found += len(want & got)
+        false_cuts += len(got - want)
+        unsure += res["unsure"]
+        gaps += res["gaps"]
+        missed += [f"{res['stack']['file']} page {a}" for a in sorted(want - got)]
+        by_first = {rng[0]: rec for rng, rec in zip(res["cut"], res["records"], strict=True)}
+        for letter, by_itself in zip(res["stack"]["letters"], res["alone"], strict=True):
+            letters += 1
+            exact_ranges += letter["pages"] in res["cut"]
+            empty = CaseRecord(id="", source=Source(sha256=""), status="failed")
+            in_stack.append((letter["label"], by_first.get(letter["pages"][0], empty)))
+            alone.append((letter["label"], by_itself or empty))
+    stacked, single = score(in_stack), score(alone)
+    return {
+        "stacks": len(results),
+        "letters": letters,
+        "boundaries": _rate(found, boundaries),
+        "false_cuts": false_cuts,
+        "exact_page_ranges": _rate(exact_ranges, letters),
+        "unsure_gaps": {"unsure": unsure, "gaps": gaps},
+        "missed_boundaries": missed[:20],
+        "fields_in_stack": stacked["fields"],
+        "fields_alone": single["fields"],
+        "scam_in_stack": stacked["scam"]["confusion"],
+        "scam_alone": single["scam"]["confusion"],
+    }
+
+
+def format_stack_report(report: dict[str, Any]) -> str:
+    b, r = report["boundaries"], report["exact_page_ranges"]
+    u = report["unsure_gaps"]
+    out = [
+        f"stacks: {report['stacks']}   letters: {report['letters']}",
+        f"boundaries found exactly: {b['right']}/{b['total']} ({b['accuracy']})   "
+        f"false cuts: {report['false_cuts']}",
+        f"letters with the exact page range: {r['right']}/{r['total']} ({r['accuracy']})",
+        f"gaps judged unsure (letters sent to review): {u['unsure']}/{u['gaps']}",
+        "",
+        f"{'field':<20}{'in stack':>10}{'alone':>10}",
+    ]
+    for f in FIELDS:
+        a, s = report["fields_in_stack"][f], report["fields_alone"][f]
+        out.append(f"{f:<20}{_pct(a['accuracy']):>10}{_pct(s['accuracy']):>10}")
+    out.append(f"scam verdicts in stack: {report['scam_in_stack']}")
+    out.append(f"scam verdicts alone:    {report['scam_alone']}")
+    if report["missed_boundaries"]:
+        out.append("missed boundaries: " + ", ".join(report["missed_boundaries"]))
+    return "\n".join(out)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"

@@ -26,11 +26,13 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from .errors import ExitCode, FileTimeoutError, IngestError, TesseractMissingError
-from .pipeline import Options, failed_record, read_letter
+from .pipeline import Options, failed_record, read_file
 
 log = logging.getLogger(__name__)
 
-Rec = dict[str, Any]  # a record in its JSON form: what crosses process boundaries
+# A record in its JSON form (what crosses process boundaries); a file that held several letters
+# comes back as the list of their records, written together.
+Rec = dict[str, Any] | list[dict[str, Any]]
 Worker = Callable[[str, bytes, Options], tuple[Rec, float]]
 
 
@@ -148,28 +150,29 @@ def _exit_with_parent(sentinel: int) -> None:
 
 
 def read_task(path: str, data: bytes, options: Options) -> tuple[Rec, float]:
-    """Read one file's bytes into a record (JSON form, picklable) and the seconds it took."""
+    """Read one file's bytes into its records (JSON form, picklable) and the seconds it took."""
     global _reading
     start = time.perf_counter()
     _reading = True
     try:
         with _hard_deadline(options.file_timeout):
-            record = read_letter(data, options=options, errors="record")
+            records = read_file(data, options=options, errors="record")
     except _Stopped:
         # Not a result: the pool would send it back and hand this worker the next letter.
         os._exit(128 + signal.SIGTERM)
     except TesseractMissingError:
         raise  # nothing else will work either: stop the batch
-    except FileTimeoutError as exc:  # the hard deadline, just as read_letter returned
-        record = failed_record(data, path, exc)
+    except FileTimeoutError as exc:  # the hard deadline, just as read_file returned
+        records = [failed_record(data, path, exc)]
     except Exception as exc:  # noqa: BLE001 - one bad letter must not stop the batch
         # Only the type: an exception's text may quote the letter, and so a full SSN.
         err = InternalError(f"Unexpected {type(exc).__name__} while reading (a bug: report it)")
-        record = failed_record(data, path, err)
+        records = [failed_record(data, path, err)]
     finally:
         _reading = False
-    record.source.path = path
-    return record.to_json_dict(), time.perf_counter() - start
+    for record in records:
+        record.source.path = path
+    return [r.to_json_dict() for r in records], time.perf_counter() - start
 
 
 @contextlib.contextmanager

@@ -36,7 +36,9 @@ from .errors import (
     OcrTimeoutError,
     TesseractMissingError,
 )
-from .record import CaseRecord, ErrorInfo, Source
+from .record import FIELD_NAMES, CaseRecord, ErrorInfo, Source
+from .split import Part
+from .split import split as split_letters
 
 LetterInput = str | os.PathLike[str] | bytes | Image.Image
 MIN_LETTER_WORDS = 8
@@ -62,6 +64,8 @@ class Options:
       tesseract included; past it the file fails (`memory_limit`, or `worker_crashed` when a
       native library dies instead of raising). None: no limit. Not applied to the calling
       process (`jobs=1` batches and library calls).
+    `split`: look for several letters in one file (a stack through a sheet-fed scanner) and give
+    each its own record (`read_file`, the CLI and the batch; see ingest.split).
     `tesseract_cmd` names another tesseract (default: the environment variable
     IRS_INGEST_TESSERACT, read here once, else `tesseract` on PATH); `temp_dir` is where the
     private per-file folders go (default: the system's temporary folder).
@@ -80,6 +84,7 @@ class Options:
         default_factory=lambda: os.environ.get(ocr.TESSERACT_ENV) or None
     )
     temp_dir: str | None = None
+    split: bool = True
 
     @property
     def limits(self) -> sources.Limits:
@@ -92,15 +97,32 @@ def read_letter(
     options: Options | None = None,
     errors: Literal["raise", "record"] = "raise",
 ) -> CaseRecord:
-    """Read one letter file (path), its bytes, or a PIL image, into a case record."""
+    """Read one letter file (path), its bytes, or a PIL image, into a case record.
+
+    The file is taken as one letter whatever it holds; `read_file` looks for several."""
+    return read_file(letter, options=options, errors=errors, split=False)[0]
+
+
+def read_file(
+    letter: LetterInput,
+    *,
+    options: Options | None = None,
+    errors: Literal["raise", "record"] = "raise",
+    split: bool | None = None,
+) -> list[CaseRecord]:
+    """One record per letter in a file (path, bytes or PIL image), in page order.
+
+    A file holding several letters (`split`, default `options.split`) gives records whose ids
+    carry the page range; a file that fails gives one failed record (or raises)."""
     opts = options or Options()
+    cut = opts.split if split is None else split
     path = None if isinstance(letter, bytes | Image.Image) else sources.display_path(letter)
     data = letter if isinstance(letter, bytes) else None
     deadline = time.monotonic() + opts.file_timeout
     try:
         src = _load(letter, opts)
         try:
-            return _process(src, opts, deadline)
+            return _process(src, opts, deadline, cut)
         finally:
             src.close()
     except TesseractMissingError:
@@ -108,14 +130,14 @@ def read_letter(
     except IngestError as exc:
         if errors == "raise":
             raise
-        return failed_record(data, path, exc)
+        return [failed_record(data, path, exc)]
     except MemoryError:
         # Raised inside a worker whose memory is limited (or a machine that is full): the file
         # is too much for it. The text of the original error is dropped like every other's.
         error = MemoryLimitError(_memory_message())
         if errors == "raise":
             raise error from None
-        return failed_record(data, path, error)
+        return [failed_record(data, path, error)]
 
 
 def read_document(letter: LetterInput, *, options: Options | None = None) -> Document:
@@ -173,32 +195,61 @@ def failed_record(data: bytes | None, path: str | None, exc: IngestError) -> Cas
     )
 
 
-def _process(src: sources.Source, opts: Options, deadline: float) -> CaseRecord:
+def _process(src: sources.Source, opts: Options, deadline: float, cut: bool) -> list[CaseRecord]:
     pages, page_errors = _read_pages(src, opts, deadline)
     doc = Document(pages)
     if sum(len(ln.words) for p in pages for ln in p.lines) < MIN_LETTER_WORDS:
         if page_errors:
             raise page_errors[0]
         raise NoTextError("No readable text was found on any page")
-    from .assemble import assemble
-
-    record = assemble(doc, opts.today)
-    record.id = src.sha256
-    record.source = Source(
-        path=src.path,
-        sha256=src.sha256,
-        media_type=src.media_type,
-        pages=src.page_count,
-        page_range=[1, src.page_count],
-        text_source=doc.text_source,
-    )
-    for err in page_errors:
-        record.errors.append(ErrorInfo(code=err.code, message=err.one_line(), page=err.page))
-    if page_errors:
+    parts = split_letters(doc)[0] if cut and len(pages) > 1 else [Part(pages)]
+    records = letter_records(parts, opts.today)
+    for part, record in zip(parts, records, strict=True):
+        whole = len(parts) == 1
+        first, last = (1, src.page_count) if whole else (part.first, part.last)
+        record.id = src.sha256 if whole else f"{src.sha256}:p{first}-{last}"
+        record.source = Source(
+            path=src.path,
+            sha256=src.sha256,
+            media_type=src.media_type,
+            pages=src.page_count,
+            page_range=[first, last],
+            text_source=Document(part.pages).text_source,
+            letters_in_file=len(parts),
+        )
+    unread: dict[int, list[IngestError]] = {}
+    for err in page_errors:  # with the letter the page sits in (or follows), else the first
+        at = [
+            k for k, r in enumerate(records) if (r.source.page_range or [1])[0] <= (err.page or 0)
+        ]
+        unread.setdefault(at[-1] if at else 0, []).append(err)
+    for k, errs in unread.items():
+        record = records[k]
+        record.errors.extend(
+            ErrorInfo(code=e.code, message=e.one_line(), page=e.page) for e in errs
+        )
         record.status = "partial"
         record.review.needed = True
-        record.review.reasons.append(f"{len(page_errors)} page(s) could not be read")
-    return record
+        record.review.reasons.append(f"{len(errs)} page(s) could not be read")
+    return records
+
+
+def letter_records(parts: list[Part], today: date | None = None) -> list[CaseRecord]:
+    """A record for each letter of a cut document (id and source are the caller's to set);
+    field pages are the file's page numbers, and a doubtful cut sends the letter to review."""
+    from .assemble import assemble
+
+    records = []
+    for part in parts:
+        record = assemble(part.document(), today)
+        for name in FIELD_NAMES:
+            value = getattr(record.fields, name)
+            value.page = part.page_number(value.page)
+        if part.doubts:
+            record.review.needed = True
+            record.review.reasons.extend(part.doubts)
+        records.append(record)
+    return records
 
 
 def _read_pages(

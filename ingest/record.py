@@ -52,8 +52,9 @@ class Source(BaseModel):
     sha256: str
     media_type: str | None = None
     pages: int = 0
-    page_range: list[int] | None = None
+    page_range: list[int] | None = None  # this letter's first and last page in the file
     text_source: Literal["text", "ocr", "mixed"] | None = None
+    letters_in_file: int = 1  # more than 1: the file was a stack, cut into letters
 
 
 class Notice(BaseModel):

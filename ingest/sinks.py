@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -42,6 +43,8 @@ COLUMNS: tuple[str, ...] = (
     "path",
     "media_type",
     "pages",
+    "page_range",
+    "letters_in_file",
     "text_source",
     "status",
     "notice_code",
@@ -103,6 +106,8 @@ def flatten(rec: dict[str, Any]) -> dict[str, Any]:
         "path": src.get("path"),
         "media_type": src.get("media_type"),
         "pages": src.get("pages"),
+        "page_range": "-".join(str(n) for n in src.get("page_range") or []) or None,
+        "letters_in_file": src.get("letters_in_file") or 1,
         "text_source": src.get("text_source"),
         "status": rec.get("status"),
     }
@@ -132,6 +137,21 @@ def flatten(rec: dict[str, Any]) -> dict[str, Any]:
     return {k: _one_line(v) for k, v in row.items()}
 
 
+_VERDICT_RANK = {"scam": 3, "suspicious": 2, "genuine": 1}
+
+
+def file_row(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The manifest's row for one file: its first letter's, with the strongest verdict and
+    review flag of all its letters (a stack holding one scam is a file to look at)."""
+    rows = [flatten(r) for r in recs]
+    row = dict(rows[0])
+    row["scam_verdict"] = max(
+        (r["scam_verdict"] for r in rows), key=lambda v: _VERDICT_RANK.get(v or "", 0)
+    )
+    row["review_needed"] = any(r["review_needed"] for r in rows)
+    return row
+
+
 def _one_line(value: Any) -> Any:
     # A newline inside a CSV cell would make a record span two lines and defeat torn-line repair.
     if isinstance(value, str):
@@ -152,6 +172,10 @@ class Sink(Protocol):
 
     def write(self, rec: dict[str, Any]) -> None:
         """Append one record; it is on disk when this returns."""
+        ...
+
+    def write_all(self, recs: list[dict[str, Any]]) -> None:
+        """Append the records of one file (several when a stack was cut) in one durable write."""
         ...
 
     def write_duplicate(self, path: str, sha256: str, of_path: str) -> None: ...
@@ -244,22 +268,25 @@ class _LineSink:
 
 class JsonlSink(_LineSink):
     def existing(self) -> dict[str, dict[str, Any]]:
-        rows: dict[str, dict[str, Any]] = {}
+        rows: list[dict[str, Any]] = []
         for number, line in self._lines():
             try:
                 rec = json.loads(line)
-                sha = rec["source"]["sha256"]
+                rec["source"]["sha256"]
             except (ValueError, KeyError, TypeError):
                 raise OutputError(f"{self.path} line {number} is not a case record") from None
-            rows[sha] = flatten(rec)
-        return rows
+            rows.append(flatten(rec))
+        return _whole_files(self, rows)
 
     def remove(self, shas: set[str]) -> None:
         if shas:
             self._rewrite_without(shas, lambda line: json.loads(line)["source"]["sha256"])
 
     def write(self, rec: dict[str, Any]) -> None:
-        self._append(json.dumps(rec, ensure_ascii=False) + "\n")
+        self.write_all([rec])
+
+    def write_all(self, recs: list[dict[str, Any]]) -> None:
+        self._append("".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in recs))
 
 
 class CsvSink(_LineSink):
@@ -270,7 +297,8 @@ class CsvSink(_LineSink):
             reader = csv.DictReader(fh)
             if tuple(reader.fieldnames or ()) != COLUMNS:
                 raise OutputError(f"{self.path} has other columns than a batch writes")
-            return {row["sha256"]: row for row in reader}
+            rows = list(reader)
+        return _whole_files(self, rows)
 
     def remove(self, shas: set[str]) -> None:
         if shas:
@@ -278,10 +306,27 @@ class CsvSink(_LineSink):
             self._rewrite_without(shas, lambda line: next(csv.reader([line]))[at])
 
     def write(self, rec: dict[str, Any]) -> None:
+        self.write_all([rec])
+
+    def write_all(self, recs: list[dict[str, Any]]) -> None:
         buf = io.StringIO()
-        row = flatten(rec)
-        csv.writer(buf, lineterminator="\n").writerow([_csv_cell(row[c]) for c in COLUMNS])
+        out = csv.writer(buf, lineterminator="\n")
+        for rec in recs:
+            row = flatten(rec)
+            out.writerow([_csv_cell(row[c]) for c in COLUMNS])
         self._append(buf.getvalue())
+
+
+def _whole_files(sink: Sink, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Rows by file, dropping (from OUT too) a stack whose letters were not all written: a kill
+    in the middle of its write. The manifest then sees the file as not done and reads it again."""
+    count: Counter[str] = Counter(str(r["sha256"]) for r in rows)
+    want = {str(r["sha256"]): int(r.get("letters_in_file") or 1) for r in rows}
+    torn = {sha for sha, n in count.items() if n < want[sha]}
+    if torn:
+        log.warning("%s: dropped the partly written letters of %d file(s)", sink.path, len(torn))
+        sink.remove(torn)
+    return {str(r["sha256"]): r for r in rows if str(r["sha256"]) not in torn}
 
 
 def _csv_cell(value: Any) -> Any:
@@ -292,7 +337,12 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-_SQL_TYPES = {"pages": "INTEGER", "error_page": "INTEGER", "scam_score": "REAL"}
+_SQL_TYPES = {
+    "pages": "INTEGER",
+    "letters_in_file": "INTEGER",
+    "error_page": "INTEGER",
+    "scam_score": "REAL",
+}
 
 
 def _sql_type(column: str) -> str:
@@ -302,7 +352,8 @@ def _sql_type(column: str) -> str:
 
 
 class SqliteSink:
-    """`cases`: one row per distinct file read (core columns plus the full record as JSON);
+    """`cases`: one row per letter of each distinct file read (core columns plus the full
+    record as JSON; a cut stack has a row per letter, ids carrying the page range);
     `letters`: one row per file name seen, pointing at its case, duplicates included."""
 
     def __init__(self, path: Path) -> None:
@@ -330,6 +381,10 @@ class SqliteSink:
                 CREATE INDEX IF NOT EXISTS letters_sha256 ON letters(sha256);
                 """
             )
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(cases)")}
+            for c in COLUMNS:  # an OUT written by an older version gains the new columns
+                if c not in have:
+                    self._db.execute(f"ALTER TABLE cases ADD COLUMN {c} {_sql_type(c)}")
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise OutputError(f"{path} is not a usable SQLite database ({exc})") from None
@@ -349,13 +404,17 @@ class SqliteSink:
                 )
 
     def write(self, rec: dict[str, Any]) -> None:
-        row = flatten(rec)
-        with self._tx():
-            self._db.execute(
-                f"INSERT OR REPLACE INTO cases ({', '.join(COLUMNS)}, record) "
-                f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
-                [row[c] for c in COLUMNS] + [json.dumps(rec, ensure_ascii=False)],
-            )
+        self.write_all([rec])
+
+    def write_all(self, recs: list[dict[str, Any]]) -> None:
+        with self._tx():  # a stack's letters land together or not at all
+            for rec in recs:
+                row = flatten(rec)
+                self._db.execute(
+                    f"INSERT OR REPLACE INTO cases ({', '.join(COLUMNS)}, record) "
+                    f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
+                    [row[c] for c in COLUMNS] + [json.dumps(rec, ensure_ascii=False)],
+                )
             self._db.execute(
                 "INSERT OR REPLACE INTO letters (path, sha256, duplicate_of) VALUES (?, ?, NULL)",
                 (row["path"], row["sha256"]),

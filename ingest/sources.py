@@ -59,7 +59,7 @@ MIN_WORDLIKE_RATIO = 0.5
 # 8.4 megapixels at 300 DPI. A 40-megapixel phone photo is fine; a page of 30,000 x 30,000
 # pixels is not a letter, and neither is a PDF of 2,000 pages.
 MAX_FILE_BYTES = 200_000_000
-MAX_PAGES = 50
+MAX_PAGES = 150  # a scanned stack of a dozen letters, back sides included
 MAX_PIXELS = 120_000_000
 # What pdfium finds on a PDF page before pdfplumber parses it in Python (about 4,000 objects a
 # second, each kept in memory): a letter page holds under a few hundred drawing objects and about

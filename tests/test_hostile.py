@@ -637,7 +637,7 @@ def test_hard_deadline_stops_python_that_never_finishes() -> None:
     batch worker's own deadline interrupts it."""
     data = rectangles_pdf(15_000, pages=10)
     started = time.monotonic()
-    rec, _ = read_task("slow.pdf", data, Options(jobs=1, file_timeout=1))
+    (rec,), _ = read_task("slow.pdf", data, Options(jobs=1, file_timeout=1))
     assert time.monotonic() - started < 8
     assert rec["status"] == "failed" and rec["errors"][0]["code"] == "file_timeout"
 
