@@ -2,6 +2,7 @@
 
 from ingest import read_letter
 record = read_letter("letter.pdf")      # a path, the file's bytes, or a PIL image
+records = read_file("stack.pdf")        # one record per letter when a scan holds several
 for record in read_letters(paths, jobs=4):  # many files in parallel, as they finish
     ...
 """
@@ -14,7 +15,7 @@ from .errors import ExitCode, IngestError
 
 if TYPE_CHECKING:
     from .batch import read_letters
-    from .pipeline import Options, iter_letters, read_letter
+    from .pipeline import Options, iter_letters, read_file, read_letter
     from .record import CaseRecord
 
 # Imported when first used (PEP 562): `irs-ingest file` on one letter pays for what it runs,
@@ -24,6 +25,7 @@ _LAZY = {
     "Options": "pipeline",
     "iter_letters": "pipeline",
     "read_letter": "pipeline",
+    "read_file": "pipeline",
     "CaseRecord": "record",
 }
 
@@ -45,6 +47,7 @@ __all__ = [
     "IngestError",
     "Options",
     "iter_letters",
+    "read_file",
     "read_letter",
     "read_letters",
 ]
