@@ -246,7 +246,7 @@ class LocalExecutor:
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
         ctx = multiprocessing.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["ingest.executors", "ingest.assemble"])
+            ctx.set_forkserver_preload(["ingest.preload"])  # workers fork warmed
         return ProcessPoolExecutor(
             self.jobs,
             mp_context=ctx,

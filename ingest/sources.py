@@ -537,6 +537,15 @@ def _layer_chars(page: Any) -> list[dict[str, Any]]:
     return chars
 
 
+def preload_pdf() -> None:
+    """Import what reading a PDF needs now rather than on the first PDF (forkserver warm-up)."""
+    import pdfplumber  # noqa: F401
+    import pypdfium2  # noqa: F401
+    from pdfminer import pdfinterp  # noqa: F401
+
+    _char_device()
+
+
 @cache
 def _char_device() -> type:
     """The device class, made on first use so that pdfminer is imported only for a PDF."""
