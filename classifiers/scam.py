@@ -12,6 +12,24 @@ Treasury") are easy to copy, so their total is capped: they can talk a weak hint
 "genuine" but never outweigh a marker no genuine IRS letter carries (tier 5: gift cards, a payee
 other than the Treasury, an agency that does not exist).
 
+Verdict. genuine below SUSPICIOUS_AT (0.5), scam from SCAM_AT (0.8), suspicious between. A
+"scam" also needs evidence that cannot be OCR noise: at least one decisive marker (weight >=
+DECISIVE_WEIGHT: a payment method, another payee, a threat, a fake agency, a lure, a request
+for secrets) read with certainty, and a second one when the letter also carries strong
+legitimacy (CONTRADICTED_AT). Otherwise the score stops just below SCAM_AT: hints (unknown phone,
+missing notice number, generic greeting) and doubtful reads send a letter to a person, never
+to "scam". Chosen on the generated corpora (seeds 101, 202, 31337, 777 and heavy/fax-only
+corpora 4242, 5151): every scam reaches 0.5, no genuine letter reaches 0.8.
+
+Damaged scans. Tesseract turns smudges into word-like tokens ("payable to the United States Cae
+the ate", "we won't ois to have you arrested"), so on a letter that reads as a damaged scan
+(many speck lines or unreadable tokens) a marker near unreadable tokens or just after a strong
+denial ("never", "won't") counts as a hint at most and says so, a payee that trails off into
+lower-case words after "United States" is a doubtful Treasury, and absence (no notice number,
+no IRS phone) weighs half. Legitimacy markers are read OCR-tolerantly (campus ZIPs with O/l/S
+for digits, "Unlted States Treasurv", "XK-XKX1234", "Publication l660", IRS numbers with up to
+two digits misread).
+
 Negation. Genuine letters quote scam words in order to deny them ("the IRS will never ask you to
 pay with gift cards", "this is not a warrant"). A hit is dropped when, in its own sentence and at
 most `window_chars` before it, a negator either directly precedes it with only filler words in
@@ -57,11 +75,51 @@ EVIDENCE_MAX = 80
 # scan): a real notice has hundreds of words, a scam text message a dozen or more.
 MIN_WORDS = 12
 _READABLE_WORD = re.compile(r"[A-Za-z]{2,}")
+# A damaged scan: at least NOISY_AT of its tokens unreadable (see _readable), or at least
+# SPECK_LINES_AT of its lines (when it has MIN_LINES or more) specks of at most 3 characters
+# (":", "ee", "i"), which is how tesseract reads smudges, fading and noise. On the generated
+# corpora clean, light, stamped, turned and faxed scans have at most 8% unreadable tokens and
+# 16% speck lines (90% of them under 6%); heavy scans have a median of 28% speck lines, and
+# 90% of them have 18% or more. Tesseract reads even garbage as word-like tokens ("Cae the
+# ate"), so the speck lines are the surer sign.
+NOISY_AT = 0.08
+SPECK_LINES_AT = 0.17
+MIN_LINES = 20
+_SPECK_LINE = re.compile(r"\S{1,3}")
+_SHORT_FIELD = re.compile(r"\d{1,3}|[A-Z]{2,3}")  # a page number, a state: not specks
+# On a damaged scan, a marker with at least CONTEXT_JUNK unreadable tokens within CONTEXT_BEFORE
+# characters before it (where a lost "never" or "won't" would be) or CONTEXT_AFTER after it is
+# uncertain: it may be OCR garbage or a denial OCR broke. It then weighs UNCERTAIN_WEIGHT at
+# most, a hint, and its message says so.
+CONTEXT_JUNK = 2
+CONTEXT_BEFORE = 120
+CONTEXT_AFTER = 40
+UNCERTAIN_WEIGHT = 1.0
+# On a damaged scan, absence is weak evidence: a notice number or IRS phone may be there but
+# unreadable, so "no notice number" and "only unknown phones" count this much of their weight.
+NOISY_ABSENCE = 0.5
+# "scam" needs at least one marker of weight >= DECISIVE_WEIGHT read with certainty (a payment
+# method, payee, threat, fake agency, lure, request for secrets...). Hints (an unknown phone, a
+# missing or unknown notice number, a generic greeting, court words) and uncertain markers can
+# add up to "suspicious" at most: without a decisive marker the log-odds stop just short of
+# SCAM_AT. A person then looks at it, and garbled text alone never calls a real notice a scam.
+DECISIVE_WEIGHT = 2.0
+# A single decisive marker on a letter that also carries CONTRADICTED_AT or more of legitimacy
+# weight (say an IRS campus address, an IRS phone, the Treasury as payee and a known notice
+# number) is contradicted: a misread on a genuine notice or one slip in a polished fake. Either
+# way a person should look, so it stops at "suspicious"; two markers make it a scam. (On the
+# generated corpora no scam pairs one marker with this much legitimacy; misread genuine notices
+# do.)
+CONTRADICTED_AT = 3.0
+_HINTS_ONLY_LOGIT = math.log(SCAM_AT / (1 - SCAM_AT)) - 0.01
+UNCERTAIN_NOTE = " (Read from a damaged part of the scan: check the paper.)"
 
 _RULES_FILE = "scam_rules.toml"
 
 # OCR confusions folded into phrase patterns (letters are matched case-insensitively).
 _OCR_CLASSES = {"o": "[o0]", "i": "[il1|!]", "l": "[li1|]", "s": "[s5]"}
+# ...and the other way in numbers ("Publication l66O", "Form 12l53").
+_OCR_DIGITS = {"0": "[0o]", "1": "[1il|]", "5": "[5s]", "8": "[8b]"}
 _ABBREVIATIONS = frozenset(
     ["inc", "co", "corp", "ltd", "no", "nos", "st", "mr", "mrs", "ms", "dr", "jr", "sr", "vs",
      "etc", "dept", "ave", "blvd", "rd", "ste", "apt", "fl", "ft", "mt", "pub", "rev", "sec"]
@@ -93,6 +151,50 @@ _PHONE = re.compile(
 _FAX_BEFORE = re.compile(r"fax\W{0,3}(?:\w+\W+){0,2}$", re.I)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@((?:[a-z0-9-]+\.)+[a-z]{2,})", re.I)
 _NAME_RUN = re.compile(r"[A-Z][\w&.'-]*(?:,?\s+[A-Z][\w&.'-]*){0,4}")
+# Tokens OCR read as something: bullets and table rules (neither word nor junk), words in one
+# case pattern, numbers, amounts, dates, phones, form and notice codes, masked IDs.
+_LAYOUT_TOKEN = re.compile(r"[^\w\s]{1,3}")
+_WORDISH = re.compile(
+    r"[(\[\"'$#*]*"
+    r"(?:[A-Za-z]+(?:['.&/-][A-Za-z]+)*\.?"
+    r"|\$?\d[\d,]*(?:\.\d+)?(?:[-/:.]\d+)*%?"
+    r"|[A-Za-z]{1,4}-?\d{1,6}[A-Za-z]{0,2}"
+    r"|[Xx*]{2,3}-?[Xx*]{2,3}-?\d{4})"
+    r"[.,:;!?)\]\"']*"
+)
+_VOWEL = re.compile(r"[aeiouy]", re.I)
+# Not names: OCR fuses them into a "host" ("the.tax"), and a collector's name that reads as one
+# ("assigned your account to: The law requires") was lost.
+_FUNCTION_WORDS = frozenset(
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on",
+     "or", "our", "that", "the", "this", "to", "we", "with", "you", "your"]
+)  # fmt: skip
+_NON_LETTERS = re.compile(r"[^A-Za-z]")
+
+
+def _readable(token: str) -> bool:
+    """Whether OCR read a token as a plausible word or number (not 'cAe', 'wEE3', 'tG~s')."""
+    if _LAYOUT_TOKEN.fullmatch(token):
+        return True
+    if not _WORDISH.fullmatch(token):
+        return False
+    letters = _NON_LETTERS.sub("", token)
+    if len(letters) < 2 or letters.isupper():
+        return True
+    if not (letters.islower() or (letters[0].isupper() and letters[1:].islower())):
+        return False
+    return len(letters) < 4 or bool(_VOWEL.search(letters))
+
+
+def _junk_tokens(text: str) -> tuple[int, int]:
+    """(unreadable, counted) tokens of `text`; bullets and rules count as neither."""
+    junk = counted = 0
+    for token in text.split():
+        if _LAYOUT_TOKEN.fullmatch(token):
+            continue
+        counted += 1
+        junk += not _readable(token)
+    return junk, counted
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,6 +212,8 @@ def _phrase_body(phrase: str) -> str:
         for ch in word:
             if ch.isalpha():
                 chars.append(_OCR_CLASSES.get(ch, ch))
+            elif ch in _OCR_DIGITS:
+                chars.append(_OCR_DIGITS[ch])
             elif ch == "'":
                 chars.append("'?")
             elif ch == "-":
@@ -157,6 +261,8 @@ class _Lexicon:
     conditional: re.Pattern[str]
     reset: re.Pattern[str]
     warning: re.Pattern[str]
+    strong_negator: re.Pattern[str]
+    not_garbled: re.Pattern[str]
     window: int
     payment_demand: re.Pattern[str]
     notice_codes: tuple[re.Pattern[str], ...]
@@ -167,6 +273,8 @@ class _Lexicon:
     irs_strong: tuple[re.Pattern[str], ...]
     irs_weak: tuple[re.Pattern[str], ...]
     not_irs: tuple[re.Pattern[str], ...]
+    campus_cities: tuple[str, ...]
+    campus_zips: frozenset[str]
 
 
 def _read_rules() -> str:
@@ -210,6 +318,8 @@ def _lexicon() -> _Lexicon:
         conditional=re.compile(neg["conditional"], re.I),
         reset=re.compile(neg["reset"], re.I),
         warning=re.compile(neg["warning"], re.I),
+        strong_negator=re.compile(neg["strong_negators"], re.I),
+        not_garbled=re.compile(neg["not_garbled_verbs"], re.I),
         window=int(neg["window_chars"]),
         payment_demand=_any_of(data["payment_demand"]["patterns"]),  # type: ignore[arg-type]
         notice_codes=tuple(re.compile(p, re.I) for p in data["notice_codes"]["patterns"]),
@@ -224,6 +334,8 @@ def _lexicon() -> _Lexicon:
         irs_strong=tuple(re.compile(p, re.I | re.M) for p in letter["irs_strong"]),
         irs_weak=tuple(re.compile(p, re.I | re.M) for p in letter["irs_weak"]),
         not_irs=tuple(re.compile(p, re.I | re.M) for p in letter["not_irs"]),
+        campus_cities=tuple(_letters(c) for c in data["campus"]["cities"]),
+        campus_zips=frozenset(data["campus"]["zips"]),
     )
 
 
@@ -290,6 +402,17 @@ def _normalise(text: str) -> str:
     return _S_FOR_DOLLAR.sub("$", s).strip()
 
 
+def _garbled_verb_only(lex: _Lexicon, words: list[str]) -> bool:
+    """'never Pe payment by': fillers and one short token where OCR lost the demand verb."""
+    others = [w for w in words if not lex.filler.fullmatch(w)]
+    return (
+        len(words) <= 5
+        and len(others) == 1
+        and len(others[0]) <= 3
+        and not lex.not_garbled.fullmatch(others[0])
+    )
+
+
 class _Letter:
     def __init__(self, text: str, lex: _Lexicon) -> None:
         self.lex = lex
@@ -333,12 +456,14 @@ class _Letter:
             between = span[neg.end() :]
             if lex.reset.search(between):
                 return False
-            words = _WORD.findall(between.lower())
+            words = [w.strip("'") for w in _WORD.findall(between.lower())]  # "never 'demand"
             if len(words) <= 6 and all(lex.filler.fullmatch(w) for w in words):
                 return True
             # "No one (from the IRS) will ask": the subject sits between negator and verb.
             reach = 8 if neg.group().lower() == "nobody" or words[:1] == ["one"] else 4
             if any(lex.demand_verb.fullmatch(w) for w in words[:reach]):
+                return True
+            if lex.strong_negator.fullmatch(neg.group()) and _garbled_verb_only(lex, words):
                 return True
         return False
 
@@ -355,6 +480,35 @@ class _Letter:
             snippet = snippet[: snippet.rindex(" ")]
         snippet = " ".join(snippet.split())
         return snippet if len(snippet) <= EVIDENCE_MAX else snippet[: EVIDENCE_MAX - 1] + "…"
+
+    @cached_property
+    def noisy(self) -> bool:
+        """A damaged scan: many unreadable tokens or many speck lines."""
+        junk, counted = _junk_tokens(self.text)
+        if counted > 0 and junk / counted >= NOISY_AT:
+            return True
+        lines = [line.strip() for line in self.text.splitlines() if line.strip()]
+        specks = sum(
+            bool(_SPECK_LINE.fullmatch(line)) and not _SHORT_FIELD.fullmatch(line) for line in lines
+        )
+        return len(lines) >= MIN_LINES and specks / len(lines) >= SPECK_LINES_AT
+
+    def uncertain(self, start: int, end: int) -> bool:
+        """On a damaged scan, whether the hit at [start, end) sits among unreadable tokens or
+        just after a strong denial that OCR may have cut off from it."""
+        if not self.noisy:
+            return False
+        lo, hi = max(0, start - CONTEXT_BEFORE), min(len(self.text), end + CONTEXT_AFTER)
+        # Whole tokens only: the window's cut ends are not OCR damage.
+        while 0 < lo < start and not self.text[lo - 1].isspace():
+            lo += 1
+        while hi < len(self.text) and not self.text[hi].isspace():
+            hi += 1
+        # A strong denial just before ("will never ask ... and we won't <garbled> to have you
+        # arrested") may own the hit across a sentence break that OCR made or a box it merged.
+        if self.lex.strong_negator.search(self.text, lo, start):
+            return True
+        return _junk_tokens(self.text[lo:hi])[0] >= CONTEXT_JUNK
 
     @cached_property
     def first_lines(self) -> str:
@@ -376,16 +530,26 @@ def _letters(s: str) -> str:
     return re.sub(r"[^a-z]", "", s.lower())
 
 
-def _followed_by(text: str, pos: int, targets: tuple[str, ...]) -> bool:
-    """Whether the words after `pos` read as one of `targets`, allowing OCR misreads."""
+def _reads_as(text: str, pos: int, targets: tuple[str, ...]) -> bool:
+    """Whether the letters after `pos` read as one of `targets`, >= 80% alike (OCR misreads)."""
     after = _letters(text[pos : pos + 80])
     candidates = {after, after.removeprefix("the")}
-    return _unreadable_treasury(text[pos : pos + 40]) or any(
+    return any(
         SequenceMatcher(None, c[: len(t)], t).ratio() >= 0.8 for c in candidates for t in targets
     )
 
 
-_US_THEN = re.compile(r"\s*:?\s*(?:the\s+)?(?:united\s+states|u\.?\s?s\.?)\s+(\S*)", re.IGNORECASE)
+def _followed_by(text: str, pos: int, targets: tuple[str, ...]) -> bool:
+    """Whether the words after `pos` read as one of `targets`, or as an illegible Treasury."""
+    return _unreadable_treasury(text[pos : pos + 40]) or _reads_as(text, pos, targets)
+
+
+# "United States ..." or "U.S. ...", not the pronoun "us".
+_US_THEN = re.compile(
+    r"\s*:?\s*(?:the\s+)?(?:united\s+states|u\.\s?s\.?)['\".,]*\s+(\S*)", re.IGNORECASE
+)
+# The payee's name: up to the next punctuation, across one line break (a stub line may wrap).
+_PAYEE_NAME = re.compile(r"[^\n.,;:!?]{0,60}(?:\n[^\n.,;:!?]{0,40})?")
 
 
 def _unreadable_treasury(after: str) -> bool:
@@ -399,7 +563,28 @@ def _unreadable_treasury(after: str) -> bool:
     return len(word) < 3 or word.startswith("tr")
 
 
-def _rule_hits(letter: _Letter, rule: _Rule) -> Iterator[re.Match[str]]:
+def _doubtful_payee(letter: _Letter, pos: int) -> bool:
+    """Whether the payee named after `pos` may be a misread 'United States Treasury'.
+
+    A payee is a name: "United States Tax Settlement Office" is a readable other payee, but
+    "United States Cae the ate" (a name that trails off into lower-case words), a lone fragment
+    ("United States Cae") or a payee line of OCR garbage on a damaged scan is more likely the
+    Treasury misread than another payee.
+    """
+    m = _US_THEN.match(letter.text, pos)
+    if m is not None:
+        rest = _PAYEE_NAME.match(letter.text, m.start(1)).group().split()
+        if len(rest) == 1 and len(_letters(rest[0])) <= 3:
+            return True  # "United States Cae": a fragment, not a name
+        return not rest or not all(_readable(w) and w[0].isupper() for w in rest)
+    if letter.noisy:
+        first = letter.text[pos : pos + 60].split()[:3]
+        return any(not _readable(w) for w in first)
+    return False
+
+
+def _rule_hits(letter: _Letter, rule: _Rule) -> Iterator[tuple[re.Match[str], bool]]:
+    """Qualifying hits of `rule`, each with whether it was read with certainty."""
     for m in rule.regex.finditer(letter.text):
         if rule.number_max is not None:
             n = m.groupdict().get("n")
@@ -413,15 +598,28 @@ def _rule_hits(letter: _Letter, rule: _Rule) -> Iterator[re.Match[str]]:
             lo = max(0, m.start() - rule.near_chars)
             if rule.unless_near.search(letter.text, lo, m.end() + rule.near_chars):
                 continue
-        if (
-            rule.unless_followed_by
-            and _followed_by(letter.text, m.end(), rule.unless_followed_by)
-            and not (rule.name_continues and rule.name_continues.match(letter.text, m.end()))
-        ):
-            continue
+        certain = True
+        if rule.unless_followed_by:
+            named = rule.name_continues and rule.name_continues.match(letter.text, m.end())
+            if not named and _followed_by(letter.text, m.end(), rule.unless_followed_by):
+                continue
+            certain = bool(named) or not _doubtful_payee(letter, m.end())
         if rule.negatable and letter.negated(m.start()):
             continue
-        yield m
+        # A name only scams use reads the same in any context; a demand may be a garbled denial.
+        if rule.negatable and letter.uncertain(m.start(), m.end()):
+            certain = False
+        yield m, certain
+
+
+def _first_hit(letter: _Letter, rule: _Rule) -> tuple[re.Match[str], bool] | None:
+    """The first certain hit, else the first uncertain one."""
+    fallback = None
+    for m, certain in _rule_hits(letter, rule):
+        if certain:
+            return m, True
+        fallback = fallback or (m, False)
+    return fallback
 
 
 def _signal(
@@ -430,14 +628,19 @@ def _signal(
     weight: float,
     message: str,
     m: re.Match[str] | None,
+    certain: bool = True,
 ) -> ScamSignal:
     evidence = letter.evidence(m.start(), m.end()) if m is not None else None
+    if not certain and weight > UNCERTAIN_WEIGHT:
+        weight, message = UNCERTAIN_WEIGHT, message + UNCERTAIN_NOTE
     return ScamSignal(code=code, message=message, evidence=evidence, weight=weight)
 
 
-def _computed(letter: _Letter, code: str, m: re.Match[str] | None) -> ScamSignal:
+def _computed(
+    letter: _Letter, code: str, m: re.Match[str] | None, certain: bool = True
+) -> ScamSignal:
     weight, message = letter.lex.computed[code]
-    return _signal(letter, code, weight, message, m)
+    return _signal(letter, code, weight, message, m, certain)
 
 
 def _code_key(code: str) -> str:
@@ -480,11 +683,13 @@ def _notice_signals(
 _IRS_EXCHANGE = "800829"
 
 
-def _irs_like(digits: str, known: frozenset[str]) -> bool:
-    """An unlisted number in the IRS exchange, or a listed one with one digit misread by OCR."""
+def _irs_like(digits: str, known: frozenset[str], misreads: int = 2) -> bool:
+    """An unlisted number in the IRS exchange, or a listed one with up to `misreads` digits
+    misread by OCR ("800-820-0822" for 800-829-0922): a random number is that close to one of
+    the catalog's few dozen numbers about once in 100,000 draws."""
     if digits.startswith(_IRS_EXCHANGE):
         return True
-    return any(sum(a != b for a, b in zip(digits, k, strict=True)) == 1 for k in known)
+    return any(sum(a != b for a, b in zip(digits, k, strict=True)) <= misreads for k in known)
 
 
 def _phone_signals(letter: _Letter, api: CatalogAPI) -> list[ScamSignal]:
@@ -542,7 +747,8 @@ def _pca_signals(letter: _Letter, api: CatalogAPI) -> list[ScamSignal]:
         assigns = m.group().lower().endswith("to")
         after = letter.text[m.end() : min(s_end, m.end() + 120)].lstrip(" :\n\"'*-\u2022")
         assignee = _NAME_RUN.match(after) if assigns else None
-        if assignee and not _ASSIGNEE_GENERIC.match(after):
+        lost = assignee is not None and assignee.group().lower() in _FUNCTION_WORDS
+        if assignee and not _ASSIGNEE_GENERIC.match(after) and not lost:
             named = _names_pca(api, assignee.group())
         elif not assigns and m.start() < len(letter.letterhead):
             named = _names_pca(api, letter.letterhead)
@@ -552,7 +758,10 @@ def _pca_signals(letter: _Letter, api: CatalogAPI) -> list[ScamSignal]:
             named = any(api.pca_by_name(c) for c in candidates)
         if named:
             return []
-        return [_computed(letter, "pca_not_authorised", m)]
+        # "assigned your account to: The law requires...": the name is lost, not unlisted; and
+        # on a damaged scan the collector's name may be there but unreadable.
+        certain = not lost and not letter.uncertain(*m.span())
+        return [_computed(letter, "pca_not_authorised", m, certain)]
     return []
 
 
@@ -566,8 +775,64 @@ def _web_signals(letter: _Letter) -> list[ScamSignal]:
             continue
         if any(host == d or host.endswith("." + d) for d in lex.allowed_domains):
             continue
-        return [_computed(letter, "web_address_not_gov", m)]
+        if "@" not in m.group() and _merged_words(m.group().lower(), host):
+            continue
+        return [_computed(letter, "web_address_not_gov", m, not letter.uncertain(*m.span()))]
     return []
+
+
+def _merged_words(found: str, host: str) -> bool:
+    """Whether a bare host ('the.tax year') is two words run together, not a web address."""
+    return not found.startswith(("http", "www")) and host.split(".")[0] in _FUNCTION_WORDS
+
+
+# "City, ST 12345": OCR may misread the ZIP's digits as letters or drop the comma.
+_CITY_ZIP = re.compile(
+    r"([A-Za-z][A-Za-z.' ]{2,24}?)[,.]?\s+[A-Za-z]{2}[.,]?\s+([\dOoIlSB]{5})(?![\d])"
+)
+_ZIP_DIGITS = str.maketrans("OoIlSB", "001158")
+
+
+def _campus_signals(letter: _Letter) -> list[ScamSignal]:
+    """An IRS campus or P.O. box city with its ZIP, read through OCR misreads."""
+    lex = letter.lex
+    for m in _CITY_ZIP.finditer(letter.text):
+        if m[2].translate(_ZIP_DIGITS) not in lex.campus_zips:
+            continue
+        city = _letters(m[1])
+        if any(
+            SequenceMatcher(None, city[-len(c) :], c).ratio() >= 0.75 for c in lex.campus_cities
+        ):
+            return [_computed(letter, "irs_campus_address", m)]
+    return []
+
+
+# "payable to", "made payable to", "payments go only to": where the stub names the payee.
+_PAYEE_INTRO = re.compile(
+    r"\b(?:p\s?a\s?y\s?a\s?b\s?[l1i]\s?e|made\s+out|go(?:es)?\s+only)\s+t[o0](?:the)?\b\s*:?",
+    re.I,
+)
+_TREASURY = ("unitedstatestreasury", "ustreasury", "unitedstatesdepartmentofthetreasury")
+
+
+def _treasury_payee(letter: _Letter) -> list[ScamSignal]:
+    """'payable to the Unlted States Treasurv': the Treasury as payee, through OCR misreads."""
+    company = next((r.name_continues for r in letter.lex.rules if r.name_continues), None)
+    for m in _PAYEE_INTRO.finditer(letter.text):
+        named = company is not None and company.match(letter.text, m.end())
+        if _reads_as(letter.text, m.end(), _TREASURY) and not named:
+            return [_computed(letter, "payee_treasury", m)]
+    return []
+
+
+_ABSENCE = frozenset({"notice_code_missing", "phone_unknown_only"})
+
+
+def _absence_discounted(signal: ScamSignal) -> ScamSignal:
+    """On a damaged scan the missing notice number or IRS phone may just be unreadable."""
+    if signal.code not in _ABSENCE:
+        return signal
+    return signal.model_copy(update={"weight": signal.weight * NOISY_ABSENCE})
 
 
 def _strength(signal: ScamSignal) -> tuple[bool, float]:
@@ -576,10 +841,16 @@ def _strength(signal: ScamSignal) -> tuple[bool, float]:
 
 
 def score_of(signals: list[ScamSignal]) -> float:
-    """Logistic of BIAS + scam weights + legitimacy weights capped at -LEGIT_CAP."""
+    """Logistic of BIAS + scam weights + legitimacy weights capped at -LEGIT_CAP; just below
+    SCAM_AT without a decisive marker or with one that strong legitimacy contradicts."""
     scam = sum(s.weight for s in signals if s.weight > 0)
     legit = max(sum(s.weight for s in signals if s.weight < 0), -LEGIT_CAP)
-    return 1.0 / (1.0 + math.exp(-(BIAS + scam + legit)))
+    logit = BIAS + scam + legit
+    decisive = sum(s.weight >= DECISIVE_WEIGHT for s in signals)
+    legit_all = sum(s.weight for s in signals if s.weight < 0)
+    if decisive == 0 or (decisive == 1 and legit_all <= -CONTRADICTED_AT):
+        logit = min(logit, _HINTS_ONLY_LOGIT)
+    return 1.0 / (1.0 + math.exp(-logit))
 
 
 def verdict_of(score: float) -> str:
@@ -600,17 +871,20 @@ def assess(
     letter = _Letter(text, lex)
     signals: list[ScamSignal] = []
     for rule in lex.rules:
-        m = next(_rule_hits(letter, rule), None)
-        if m is not None:
-            signals.append(_signal(letter, rule.code, rule.weight, rule.message, m))
+        hit = _first_hit(letter, rule)
+        if hit is not None:
+            signals.append(_signal(letter, rule.code, rule.weight, rule.message, *hit))
     signals += _notice_signals(letter, notice_code, notice_known, amount_due)
     if len(_READABLE_WORD.findall(letter.text)) < MIN_WORDS:
         signals.append(_computed(letter, "too_little_text", None))
     signals += _web_signals(letter)
+    signals += _campus_signals(letter) + _treasury_payee(letter)
     api = _catalog_api()
     if api is not None:
         signals += _phone_signals(letter, api)
         signals += _pca_signals(letter, api)
+    if letter.noisy:
+        signals = [_absence_discounted(s) for s in signals]
     signals.sort(key=_strength)
     score = score_of(signals)
     return Scam(verdict=verdict_of(score), score=round(score, 4), signals=signals)

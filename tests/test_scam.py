@@ -817,3 +817,184 @@ def test_arrest_threat_quoted_in_a_garbled_scam_warning_does_not_fire() -> None:
 )
 def test_damaged_treasury_stub_line(stub: str, fires: bool) -> None:
     assert ("payee_not_treasury" in _codes(stub)) is fires
+
+
+# --------------------------------------------------------------------------------------------
+# Damaged scans: OCR garbage must not make a scam, and a damaged scam must still be flagged
+# --------------------------------------------------------------------------------------------
+
+_SPECKS = [":", "ee", ";", "i", "ae", "~", "Bo", "2"]
+
+
+def _damaged(text: str) -> str:
+    """`text` as tesseract reads a heavy scan: a speck line (':', 'ee') after every line."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        out += [line, _SPECKS[i % len(_SPECKS)]]
+    return "\n".join(out)
+
+
+GENUINE_CP14_BODY = (
+    GENUINE_HEADER
+    + """To contact us Call 1-800-829-0922
+You owe money on your 2023 taxes
+Amount due: $1,204.16
+Pay the amount due by April 3, 2024 to avoid more penalty and interest.
+If you disagree, see Publication 594 and Publication 1, Your Rights as a Taxpayer.
+Pay online at www.irs.gov/payments or by EFTPS.
+We will never ask you to pay with a gift card, prepaid debit card,
+cryptocurrency or wire transfer, and we won't ois to have you arrested by
+local police.
+Write your social security number, the tax year and the form number on your payment.
+"""
+)
+
+
+def _letter(text: str) -> scam._Letter:
+    return scam._Letter(text, scam._lexicon())
+
+
+def test_speck_lines_mark_a_damaged_scan() -> None:
+    assert not _letter(GENUINE_CP14_BODY).noisy
+    assert _letter(_damaged(GENUINE_CP14_BODY)).noisy
+    assert not _letter("Pay now.\n:\nee\n").noisy  # too few lines to judge
+
+
+@pytest.mark.parametrize(
+    "stub",
+    [
+        "Make your check or money order payable to the United States Cae\nthe ate some On ye on",
+        "Make your check or money order payable to the United States Cae the ate some On ye",
+        "Make your check or money order payable to the United States' ene + Write",
+    ],
+)
+def test_garbled_treasury_stub_on_a_genuine_letter_is_not_a_scam(stub: str) -> None:
+    text = _damaged(GENUINE_CP14_BODY + stub + "\n")
+    result = assess(text, notice_code="CP14", notice_known=True, amount_due=Decimal("1204.16"))
+    assert result.verdict == "genuine", result.signals
+    payee = next(s for s in result.signals if s.code == "payee_not_treasury")
+    assert payee.weight <= scam.UNCERTAIN_WEIGHT
+    assert "damaged part of the scan" in payee.message
+
+
+def test_readable_other_payee_after_united_states_is_still_certain() -> None:
+    stub = "Make your check payable to United States Tax Settlement Office, P.O. Box 12."
+    result = assess(_damaged("Pay $900 now.\n" + stub))
+    payee = next(s for s in result.signals if s.code == "payee_not_treasury")
+    assert payee.weight == 5.0
+
+
+def test_denial_garbled_by_ocr_does_not_make_a_threat() -> None:
+    result = assess(_damaged(GENUINE_CP14_BODY), notice_code="CP14", notice_known=True)
+    assert result.verdict == "genuine", result.signals
+    arrest = [s for s in result.signals if s.code == "threat_arrest"]
+    assert all(s.weight <= scam.UNCERTAIN_WEIGHT for s in arrest)
+    # The same words on a clean page are read as written: a denial needs its verb there.
+    assert "threat_arrest" in _codes(GENUINE_CP14_BODY)
+
+
+def test_strong_denial_with_its_verb_garbled_still_denies() -> None:
+    assert "pay_gift_card" not in _codes("The IRS will never Pe payment by gift card.")
+    assert "pay_gift_card" not in _codes("and wl never 'demand: a by gift card the money")
+    # ...but a demand whose other word is a real one is not a denial.
+    assert "pay_gift_card" in _codes("Checks will not clear. Pay only by gift card today.")
+
+
+SCAM_TEXT = """BUREAU OF TAX ENFORCEMENT
+Final notice of tax lien and levy
+Your unpaid balance of $4,812.00 must be paid within 24 hours.
+Pay with Google Play gift cards or Bitcoin at the crypto ATM near you.
+Failure to pay will result in your arrest by local police.
+Do not contact your tax preparer or attorney about this matter.
+Call our agent at 302-555-0147 today.
+Social security number XXX-XX-1234
+Holtsville, NY 11742-9019
+"""
+
+
+def test_a_scam_on_a_damaged_scan_is_still_a_scam() -> None:
+    result = assess(_damaged(SCAM_TEXT))
+    assert result.verdict == "scam", result.signals
+    assert {"fake_agency", "pay_gift_card", "deadline_hours"} <= positive(result)
+
+
+def test_hints_alone_never_make_a_scam() -> None:
+    text = (
+        "Dear Tax Payer,\nNotice CP9Z\nA default judgment may follow.\n"
+        "You owe $2,000.00. Call 302-555-0147 within 3 days."
+    )
+    result = assess(text, notice_code="CP9Z", notice_known=False, amount_due=Decimal("2000"))
+    assert all(s.weight < scam.DECISIVE_WEIGHT for s in result.signals)
+    assert sum(s.weight for s in result.signals) - 1 > 2  # enough weight for "scam"...
+    assert result.verdict == "suspicious"  # ...but no decisive marker
+    assert result.score < SCAM_AT
+
+
+def test_one_marker_against_strong_legitimacy_is_suspicious_two_are_a_scam() -> None:
+    one = FAKE_CP2000.replace("Letter Number: 105C\n", "")
+    kwargs = {"notice_code": "CP2000", "notice_known": True, "amount_due": Decimal("2431.00")}
+    result = assess(one, **kwargs)
+    assert [s.code for s in result.signals if s.weight >= scam.DECISIVE_WEIGHT] == [
+        "payee_not_treasury"
+    ]
+    assert sum(s.weight for s in result.signals if s.weight < 0) <= -scam.CONTRADICTED_AT
+    assert result.verdict == "suspicious"
+    assert assess(FAKE_CP2000, **kwargs).verdict == "scam"  # payee I.R.S. + voucher 105C
+
+
+@pytest.mark.parametrize(
+    ("ocr", "code"),
+    [
+        ("Kansas Clty, MO 64l21-0010", "irs_campus_address"),
+        ("Ogden UT 842O1", "irs_campus_address"),
+        ("Your SSN XK-XKX8226", "masked_taxpayer_id"),
+        ("Social security number xxx-xx. 5946", "masked_taxpayer_id"),
+        ("Enclosures: Publication l66O, Collection Appeal Rights", "appeal_rights"),
+        ("you may petition the United States Tax C0urt", "appeal_rights"),
+        (
+            "Make your check or money order payable to the tinned States. Treasury.",
+            "payee_treasury",
+        ),
+        ("Make your check payable tothe United States theasuiny", "payee_treasury"),
+        ("Use IRS Direct Pay at irs. gov/payments", "official_payment_channel"),
+    ],
+)
+def test_legitimacy_markers_read_through_ocr_noise(ocr: str, code: str) -> None:
+    assert code in codes(assess(ocr))
+
+
+def test_treasury_payee_marker_is_not_a_company_named_after_it() -> None:
+    result = assess("Make your check payable to US Treasury Recovery Group LLC.")
+    assert "payee_treasury" not in codes(result)
+    assert "payee_not_treasury" in codes(result)
+
+
+def test_words_run_together_are_not_a_web_address() -> None:
+    assert "web_address_not_gov" not in _codes("the tax year, the.tax year and the form number")
+    assert "web_address_not_gov" in _codes("Settle your debt at www.the.tax today.")
+    assert "web_address_not_gov" in _codes("Visit irs-refund.tax to claim it.")
+
+
+def test_irs_number_with_two_digits_misread_is_not_unknown() -> None:
+    _catalog_or_skip()
+    assert "phone_unknown_only" not in codes(assess("Phone 800-820-0822 Your caller ID 1234"))
+    assert "phone_unknown_only" in codes(assess("Call our agent at 302-555-0147 today."))
+
+
+def test_collector_name_lost_to_ocr_is_not_a_rogue_collector() -> None:
+    _catalog_or_skip()
+    lost = assess("We assigned your account to: The law requires us to tell you this.")
+    pca = next(s for s in lost.signals if s.code == "pca_not_authorised")
+    assert pca.weight <= scam.UNCERTAIN_WEIGHT
+    rogue = assess("We assigned your account to Federal Recovery Associates for collection.")
+    assert next(s for s in rogue.signals if s.code == "pca_not_authorised").weight == 4.0
+
+
+def test_missing_notice_number_weighs_half_on_a_damaged_scan() -> None:
+    text = "You owe money on your taxes.\nAmount due: $661.94\nPay the amount due by May 1."
+    clean = next(s for s in assess(text).signals if s.code == "notice_code_missing")
+    damaged = assess(_damaged("\n".join([text] * 4)))
+    noisy = next(s for s in damaged.signals if s.code == "notice_code_missing")
+    assert noisy.weight == clean.weight * scam.NOISY_ABSENCE
+    assert damaged.verdict == "genuine"
