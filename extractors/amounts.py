@@ -77,18 +77,24 @@ def amount_due(ctx: Context) -> Candidate | None:
         if _CONDITION_AFTER.match(line.text[hit.end :]):
             continue
         items = ctx.hits(line, "line_item")
-        if any(h.start >= hit.end and h.weight >= 0.8 for h in items):
-            continue  # "Total interest", "Amount owed ... penalties": the label names a part
+        # Where the label's own amount ends: a part named after it ("Total interest", "Amount
+        # owed ... penalties") counts, the sentence after its amount ("... $16,889.46 by May 3
+        # to avoid penalty and interest") does not.
+        money_after = [s.start for s in find_money(line.text) if s.start >= hit.end]
+        label_end = min(money_after, default=len(line.text))
+        if any(hit.end <= h.start < label_end and h.weight >= 0.8 for h in items):
+            continue
         if any(h.end <= hit.start and hit.start - h.end <= 2 and h.weight >= 0.8 for h in items):
             continue  # "Previous amount due", "Prior balance due": an earlier figure
         if any(h.start <= hit.start and h.end >= hit.end and h.weight >= 0.8 for h in items):
             continue  # "Amount you owed" (past tense) is a billing line, not the total
         for slot in ctx.slots(page, i, hit.end):
+            dates = find_dates(slot.line.text)
             spans = [
                 s
                 for s in find_money(slot.line.text, bare=slot.distance == 0)
-                if s.start >= slot.start
-            ]
+                if s.start >= slot.start and not any(d.start <= s.start < d.end for d in dates)
+            ]  # "Amount due by November 3, 2025": the 3 is the date's day, not money
             if not spans:
                 continue
             span = spans[0]
@@ -99,6 +105,8 @@ def amount_due(ctx: Context) -> Candidate | None:
                 break
             if slot.distance >= 2 and _in_table_column(page, slot.line):
                 break
+            if slot.distance >= 2 and not _filler_only(slot.line.text[: span.start]):
+                break  # "... you are due a refund of $1,557.00" below a label is not its value
             before = [
                 h
                 for h in ctx.hits(slot.line, "line_item")
@@ -111,8 +119,10 @@ def amount_due(ctx: Context) -> Candidate | None:
             score = hit.weight * DECAY.get(slot.distance, 0.6)
             if not money.has_symbol and not money.has_cents:
                 score *= 0.5
-            if not money.has_cents and re.match(r"[.,]\s?\S", slot.line.text[span.end :]):
-                score *= 0.6  # "$6, 710. Se": the cents are there but unreadable
+            if not money.has_cents and re.match(
+                r"[.,]\s?\S|\s\d{2}(?!\d)", slot.line.text[span.end :]
+            ):
+                score *= 0.6  # "$6, 710. Se", "$8,470 47": the cents are there but unreadable
             conf = slot.line.span_confidence(span.start, span.end)
             found.append(
                 Candidate(

@@ -92,3 +92,41 @@ def test_code_in_its_label_slot_is_repaired_against_the_catalog() -> None:
     assert _slot_code("CP71¢") == ("CP71C", 1)
     assert _slot_code("CPSO") is None  # CP50? CP5? CP59? no reading is certain
     assert _slot_code("Notice") is None
+
+
+def _amount(rows: list[Row]) -> object:
+    return extract(doc(rows)).fields.amount_due.value
+
+
+def test_amount_sentence_after_the_amount_does_not_make_it_a_line_item() -> None:
+    """'... $16,889.46 by November 3, 2025, to avoid penalty and interest': the penalty and
+    interest come after the amount, so the label still owns it; the deadline's day is no money."""
+    rows: list[Row] = [
+        [(40, "Amount due by November 3, 2025"), (300, "$16,889.46")],
+        [(40, "Pay the amount due of $16,889.46 by November 3, 2025, to avoid interest")],
+    ]
+    assert str(_amount(rows)) == "16889.46"
+
+
+def test_amount_with_unreadable_cents_loses_to_the_agreeing_readings() -> None:
+    rows: list[Row] = [
+        [(40, "Amount due: $8,470 47")],
+        [(40, "")],
+        [(40, "Amount due by April 8, 2019"), (300, "$8,470.47")],
+        [(40, "Pay the amount due of $8,470.47 by April 8, 2019.")],
+    ]
+    assert str(_amount(rows)) == "8470.47"
+
+
+def test_refund_sentence_below_an_owe_label_is_not_the_amount_due() -> None:
+    rows: list[Row] = [
+        [(40, "We applied your $1,890.74 overpayment to the amount you owe for")],
+        [(40, "other tax years. As a result, you are due a refund of $1,557.00.")],
+    ]
+    assert _amount(rows) is None
+
+
+def test_scam_demands_are_its_amount_due() -> None:
+    fee = [[(40, "A one-time processing fee of $34.14 must be paid by prepaid card.")]]
+    assert str(_amount(fee)) == "34.14"
+    assert str(_amount([[(40, "Balance owed: $7,074")]])) == "7074"
