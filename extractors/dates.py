@@ -9,6 +9,7 @@ characters between before more), so "If we do not receive your reply by May 3" g
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from ingest.document import Line, Page
 
@@ -16,6 +17,9 @@ from .base import Candidate, Context
 from .parse import Span, find_dates
 
 DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
+_TIME_OF_DAY = re.compile(
+    r"\s*\d{1,2}(?::\d{2})?\s*[ap]\.?\s?m\.?(?:\s+[A-Z]{2,3})?,?\s+(?:on\s+)?", re.I
+)
 Key = tuple[int, int, int]
 Claim = tuple[tuple[int, int], float, Candidate]  # ((slot distance, char gap), weight, cand)
 
@@ -44,6 +48,8 @@ def _claims(ctx: Context, role: str) -> dict[Key, Claim]:
                 continue
             span = spans[0]
             gap = span.start - hit.end if slot.distance == 0 else 0
+            if slot.distance == 0 and _TIME_OF_DAY.fullmatch(line.text[hit.end : span.start]):
+                gap = 1  # "paid by 5:00 PM on August 15, 2019": the hour is part of the deadline
             if slot.distance == 0 and gap > (6 if weak else 40):
                 break
             score = hit.weight * DECAY.get(slot.distance, 0.6)

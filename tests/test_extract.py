@@ -130,3 +130,11 @@ def test_scam_demands_are_its_amount_due() -> None:
     fee = [[(40, "A one-time processing fee of $34.14 must be paid by prepaid card.")]]
     assert str(_amount(fee)) == "34.14"
     assert str(_amount([[(40, "Balance owed: $7,074")]])) == "7074"
+
+
+def test_deadline_with_a_time_of_day() -> None:
+    rows: list[Row] = [
+        [(380, "Notice date"), (470, "August 1, 2019")],
+        [(40, "Unless this amount is paid by 5:00 PM on August 15, 2019, we will act.")],
+    ]
+    assert str(extract(doc(rows)).fields.response_date.value) == "2019-08-15"
