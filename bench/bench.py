@@ -1,6 +1,7 @@
 """Throughput benchmark: irs-ingest against plain tesseract, side by side, on one corpus.
 
-    python bench/bench.py [--letters 40] [--text-letters 40] [--memory-letters 500] [--seed 9]
+    python bench/bench.py [--letters 40] [--text-letters 200] [--memory-letters 500]
+                          [--memory-formats mixed|scan|text] [--seed 9]
 
 Prints a table and writes bench/results.json. It measures, on the same pages:
   reference   the pages rendered once to PNG, then the `tesseract` command line on each,
@@ -8,12 +9,18 @@ Prints a table and writes bench/results.json. It measures, on the same pages:
   batch       `irs-ingest batch` with default settings on the letters themselves;
   naive       what a first script does: one page at a time, tesseract's default threading
               (the `tesseract` command as pytesseract runs it);
-  text        `irs-ingest batch` on text-layer PDFs (no OCR should run);
+  text        `irs-ingest batch` on text-layer PDFs (no OCR should run), start-up included:
+              enough letters that the one-off start (about a second) does not dominate;
   file        `irs-ingest file` wall time, start-up included, on a one-page text-layer letter
-              and on a one-page scan;
-  memory      peak resident memory of one worker and of the whole batch, on a folder of
-              --memory-letters letters and on a tenth of it.
-Speed is measured here, never in a unit test. Run it on an otherwise idle machine.
+              and on a one-page scan (the console script installed beside this Python, not a
+              version manager's shim in front of it);
+  memory      peak memory of one worker (with the tesseract it runs) and of the whole batch,
+              on a folder of --memory-letters letters and on a tenth of it (500 and 50 by
+              default; the generator's mix of formats, or only scans or text PDFs). Resident
+              (RSS) sums count pages that forked workers share with their forkserver once per
+              process; the proportional (PSS) total counts them once.
+Speed is measured here, never in a unit test. Run it on an otherwise idle machine; the whole run
+takes about 15 minutes on 2 cores (`--memory-letters 200` for a quicker one).
 """
 
 from __future__ import annotations
@@ -38,6 +45,11 @@ from ingest import sources  # noqa: E402
 
 CORES = os.cpu_count() or 1
 IMAGE_FORMATS = ["pdf_image", "png", "jpeg", "tiff"]
+MEMORY_FORMATS: dict[str, list[str] | None] = {
+    "mixed": None,  # the generator's own mix
+    "scan": IMAGE_FORMATS,
+    "text": ["pdf_text"],
+}
 
 
 def render_pages(letters: Path, out: Path) -> list[Path]:
@@ -82,17 +94,19 @@ def naive(pngs: list[Path]) -> float:
 
 
 class PeakRss:
-    """Samples the resident memory of a process tree: the largest worker and the sum."""
+    """Samples the memory of a process tree: the largest worker (a Python process without Python
+    children, plus the tesseract it runs) and the whole tree, resident and proportional."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.worker = 0
         self.total = 0
+        self.total_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def _tree(self) -> list[int]:
+    def _children(self) -> dict[int, list[int]]:
         children: dict[int, list[int]] = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
@@ -100,7 +114,11 @@ class PeakRss:
                 children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
             except (OSError, IndexError, ValueError):
                 continue
-        out, todo = [], [self.pid]
+        return children
+
+    @staticmethod
+    def _below(pid: int, children: dict[int, list[int]]) -> list[int]:
+        out, todo = [], [pid]
         while todo:
             p = todo.pop()
             out.append(p)
@@ -108,21 +126,34 @@ class PeakRss:
         return out
 
     @staticmethod
-    def _rss(pid: int) -> int:
+    def _kb(path: str, key: str) -> int:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(key):
                     return int(line.split()[1]) * 1024
         except OSError:
             pass
         return 0
 
+    @staticmethod
+    def _is_python(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/comm").read_text().startswith("python")
+        except OSError:
+            return False
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss = {p: self._rss(p) for p in self._tree()}
-            workers = [v for p, v in rss.items() if p != self.pid]
-            self.worker = max([self.worker, *workers])
+            children = self._children()
+            tree = self._below(self.pid, children)
+            rss = {p: self._kb(f"/proc/{p}/status", "VmRSS:") for p in tree}
+            pss = sum(self._kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in tree)
+            for p in tree[1:]:
+                below = self._below(p, children)
+                if self._is_python(p) and not any(self._is_python(c) for c in below[1:]):
+                    self.worker = max(self.worker, sum(rss.get(c, 0) for c in below))
             self.total = max(self.total, sum(rss.values()))
+            self.total_pss = max(self.total_pss, pss)
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -147,8 +178,32 @@ def run_batch(folder: Path, out: Path) -> tuple[float, int, PeakRss]:
     proc.wait()
     peak.stop()
     seconds = time.monotonic() - start
-    pages = sum(json.loads(line)["source"]["pages"] for line in out.read_text().splitlines())
-    return seconds, pages, peak
+    pages: dict[str, int] = {}  # a file cut into several letters has one record per letter
+    with out.open(encoding="utf-8") as fh:
+        for line in fh:
+            src = json.loads(line)["source"]
+            pages[src["sha256"]] = int(src["pages"] or 0)
+    return seconds, sum(pages.values()), peak
+
+
+def one_page(letters: Path) -> Path:
+    """The first one-page letter of a folder of PDFs."""
+    import pypdfium2
+
+    for path in sorted(letters.iterdir()):
+        doc = pypdfium2.PdfDocument(path)
+        try:
+            if len(doc) == 1:
+                return path
+        finally:
+            doc.close()
+    raise SystemExit(f"no one-page letter in {letters}")
+
+
+def console_script() -> str:
+    """`irs-ingest` as installed for this Python (a pyenv shim in front adds 0.1-0.3 s)."""
+    beside = Path(sys.executable).with_name("irs-ingest")
+    return str(beside) if beside.exists() else shutil.which("irs-ingest") or "irs-ingest"
 
 
 def file_wall(path: Path, repeats: int = 3) -> float:
@@ -156,7 +211,7 @@ def file_wall(path: Path, repeats: int = 3) -> float:
     for _ in range(repeats):
         start = time.monotonic()
         subprocess.run(
-            [shutil.which("irs-ingest") or "irs-ingest", "file", str(path)],
+            [console_script(), "file", str(path)],
             check=False,
             capture_output=True,
         )
@@ -167,8 +222,9 @@ def file_wall(path: Path, repeats: int = 3) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--letters", type=int, default=40, help="scanned letters to time")
-    ap.add_argument("--text-letters", type=int, default=40, help="text-layer PDFs to time")
+    ap.add_argument("--text-letters", type=int, default=200, help="text-layer PDFs to time")
     ap.add_argument("--memory-letters", type=int, default=500, help="folder size for memory")
+    ap.add_argument("--memory-formats", choices=sorted(MEMORY_FORMATS), default="mixed")
     ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     a = ap.parse_args()
@@ -186,18 +242,21 @@ def main() -> None:
         ours = pages / seconds
         nai = naive(pngs)
         t_seconds, t_pages, _ = run_batch(texts / "letters", work / "texts.jsonl")
-        one_text = next(p for p in sorted((texts / "letters").iterdir()))
+        one_text = one_page(texts / "letters")
         one_scan = work / "one_scan.png"
         shutil.copy(pngs[0], one_scan)
 
         mem = {}
         for n in (max(1, a.memory_letters // 10), a.memory_letters):
             folder = work / f"mem{n}"
-            generate(folder, n, a.seed + 2, formats=IMAGE_FORMATS, progress=False)
+            formats = MEMORY_FORMATS[a.memory_formats]
+            generate(folder, n, a.seed + 2, formats=formats, progress=False)
             _, _, peak = run_batch(folder / "letters", work / f"mem{n}.jsonl")
+            shutil.rmtree(folder, ignore_errors=True)
             mem[n] = {
                 "worker_mb": round(peak.worker / 2**20),
                 "total_mb": round(peak.total / 2**20),
+                "total_pss_mb": round(peak.total_pss / 2**20),
             }
 
         results = {
@@ -212,6 +271,7 @@ def main() -> None:
             "text_layer_pages_per_s_per_core": round(t_pages / t_seconds / CORES, 2),
             "file_text_layer_s": round(file_wall(one_text), 2),
             "file_scan_s": round(file_wall(one_scan), 2),
+            "memory_formats": a.memory_formats,
             "memory": mem,
         }
     finally:
@@ -231,9 +291,16 @@ def main() -> None:
         ("irs-ingest file, 1-page scan (s)", results["file_scan_s"]),
     ]
     rows += [
-        (f"peak memory, {n} letters: worker / total (MB)", f"{m['worker_mb']} / {m['total_mb']}")
+        (
+            f"peak memory, {n} letters ({a.memory_formats}): worker / total RSS / total PSS (MB)",
+            f"{m['worker_mb']} / {m['total_mb']} / {m['total_pss_mb']}",
+        )
         for n, m in results["memory"].items()
     ]
+    if len(results["memory"]) == 2:
+        small, large = (results["memory"][n] for n in sorted(results["memory"]))
+        growth = round(large["total_pss_mb"] / max(1, small["total_pss_mb"]), 2)
+        rows.append(("  total PSS, large folder / small", growth))
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
