@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -297,6 +298,11 @@ def batch(folder: Path, force: bool, **opts: Any) -> None:
     cannot be read gets a record with status "failed" and its error; the batch goes on, and the
     exit code is 7 when any letter under FOLDER has failed.
     """
+    jobs = opts["jobs"] or os.cpu_count() or 1
+    if opts["executor"] == "local" and not opts["scheduler"] and jobs > 1:
+        from .forkserver import start
+
+        start()  # the workers' warm-up overlaps the imports and the listing below
     from .batch import run_batch
     from .progress import for_stream
 

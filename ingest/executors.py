@@ -25,6 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from . import forkserver
 from .errors import ExitCode, FileTimeoutError, IngestError, TesseractMissingError
 from .pipeline import Options, failed_record, read_file
 
@@ -241,15 +242,9 @@ class LocalExecutor:
         self._max_memory: int | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        # forkserver: workers fork from a clean server, never from this process with its
-        # threads (progress bar, executor manager), which fork would copy half-locked.
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
-        ctx = multiprocessing.get_context(method)
-        if method == "forkserver":
-            ctx.set_forkserver_preload(["ingest.preload"])  # workers fork warmed
         return ProcessPoolExecutor(
             self.jobs,
-            mp_context=ctx,
+            mp_context=forkserver.context(),
             initializer=_init_process_worker,
             initargs=(self._max_memory,),
         )

@@ -551,7 +551,6 @@ def _char_device() -> type:
     """The device class, made on first use so that pdfminer is imported only for a PDF."""
     from pdfminer.converter import PDFLayoutAnalyzer
     from pdfminer.pdffont import PDFUnicodeNotDefined
-    from pdfminer.utils import apply_matrix_rect
 
     class CharDevice(PDFLayoutAnalyzer):
         """Keeps each character's text, uprightness and box, in drawing order, and nothing else.
@@ -595,13 +594,23 @@ def _char_device() -> type:
             else:
                 descent = font.get_descent() * fontsize
                 bbox = (0, descent + rise, adv, descent + rise + fontsize)
-            a, b, c, d, _, _ = matrix
-            x0, y0, x1, y1 = apply_matrix_rect(matrix, bbox)
-            if x1 < x0:
-                x0, x1 = x1, x0
-            if y1 < y0:
-                y0, y1 = y1, y0
-            self.chars.append((text, a * d * scaling > 0 and b * c <= 0, x0, y0, x1, y1))
+            # pdfminer's apply_matrix_rect, inlined: the box of the four corners, transformed.
+            a, b, c, d, e, f = matrix
+            x0, y0, x1, y1 = bbox
+            left1, bottom1 = a * x0 + c * y0 + e, b * x0 + d * y0 + f
+            right1, bottom2 = a * x1 + c * y0 + e, b * x1 + d * y0 + f
+            right2, top1 = a * x1 + c * y1 + e, b * x1 + d * y1 + f
+            left2, top2 = a * x0 + c * y1 + e, b * x0 + d * y1 + f
+            self.chars.append(
+                (
+                    text,
+                    a * d * scaling > 0 and b * c <= 0,
+                    min(left1, left2, right1, right2),
+                    min(bottom1, bottom2, top1, top2),
+                    max(left1, left2, right1, right2),
+                    max(bottom1, bottom2, top1, top2),
+                )
+            )
             return adv
 
     return CharDevice
