@@ -7,6 +7,9 @@ from ingest.record import Fields, Review, Scam
 
 # Below this a field is shown but not trusted without a look (calibrated in the accuracy issue).
 CONFIDENCE_FLOOR = 0.6
+# The IRS may collect for 10 years after assessment (IRC 6502); a letter about a year much older
+# than that is far likelier an OCR slip ("2016" read "2006") than a real period.
+OLDEST_PLAUSIBLE_YEARS = 15
 
 
 def route(
@@ -36,8 +39,26 @@ def route(
         and fields.response_date.value <= fields.notice_date.value
     ):
         reasons.append("response date is not after the notice date")
+    reasons += _tax_year_reasons(fields, entry)
     for name in ("notice_code", "notice_date", "amount_due", "response_date"):
         fv = getattr(fields, name)
         if fv.value is not None and fv.confidence < CONFIDENCE_FLOOR:
             reasons.append(f"{name} read with low confidence ({fv.confidence:.2f})")
     return Review(needed=bool(reasons), reasons=reasons)
+
+
+def _tax_year_reasons(fields: Fields, entry: NoticeEntry | None) -> list[str]:
+    """Every IRS notice is about a tax period; the periods must fit the notice's own date."""
+    years = fields.tax_years.value or []
+    if not years:
+        return ["no tax year or period found"] if entry is not None else []
+    notice = fields.notice_date.value
+    if notice is None:
+        return []
+    out = [f"tax year {y} is after the notice date" for y in years if y > notice.year]
+    out += [
+        f"tax year {y} is implausibly old for a notice dated {notice.isoformat()}"
+        for y in years
+        if y < notice.year - OLDEST_PLAUSIBLE_YEARS
+    ]
+    return out

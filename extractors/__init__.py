@@ -9,6 +9,7 @@ from ingest.document import Document
 from ingest.record import AmountField, Fields, FieldValue
 
 from .base import Candidate, Context, field_from
+from .summary import SummaryCheck
 
 
 @dataclass(slots=True)
@@ -19,7 +20,7 @@ class Extraction:
 
 
 def extract(doc: Document) -> Extraction:
-    from . import amounts, codes, dates, forms, identity, phones, years
+    from . import amounts, codes, dates, forms, identity, phones, summary, years
 
     ctx = Context(doc)
     code, known = codes.notice_code(ctx)
@@ -38,6 +39,12 @@ def extract(doc: Document) -> Extraction:
         ]
         if c is not None and c.rival is not None
     ]
+    conflicts += _check_summary(amount, summary.billing_checks(ctx))
+    if response is None:
+        conflicts += [
+            f"a deadline is printed ('{label}') but its date could not be read"
+            for label in dates.unread_deadlines(ctx)[:1]
+        ]
     fields = Fields(
         notice_code=FieldValue[str](**field_from(code)),
         notice_date=FieldValue(**field_from(notice)),
@@ -50,6 +57,31 @@ def extract(doc: Document) -> Extraction:
         irs_phone=FieldValue[str](**field_from(phones.irs_phone(ctx))),
     )
     return Extraction(fields, known, conflicts)
+
+
+def _check_summary(amount: Candidate | None, checks: list[SummaryCheck]) -> list[str]:
+    """Cross-check the amount due against billing summaries; return the disagreements.
+
+    A summary that adds up and prints the amount read makes it surer (two independent readings).
+    One that adds up to another total, or does not add up while the amount was read only once,
+    means a figure was misread. A summary that does not add up beside an amount the letter
+    repeats elsewhere most likely has a misread line item, and is left alone.
+    """
+    out: list[str] = []
+    for check in checks:
+        if amount is None:
+            if check.adds_up:
+                out.append(f"billing summary totals {check.total} but no amount due was read")
+            continue
+        if check.adds_up and check.total == amount.value:
+            amount.confidence = max(amount.confidence, 0.95)
+        elif check.adds_up:
+            out.append(f"billing summary adds up to {check.total}, not the {amount.value} read")
+        elif amount.support < 2:
+            out.append(
+                f"billing summary items add up to {check.parts}, not its total {check.total}"
+            )
+    return out
 
 
 def _agree_with_catalog(

@@ -147,6 +147,7 @@ def amount_due(ctx: Context) -> Candidate | None:
     best = max(by_value.values(), key=strength)
     top = max(best, key=lambda c: c.confidence)
     top.confidence = min(1.0, strength(best))
+    top.support = len(best)
     rivals = [v for v, cs in by_value.items() if cs is not best and strength(cs) >= RIVAL_AT]
     if rivals:
         top.rival = rivals[0]

@@ -31,6 +31,7 @@ class Candidate:
     role: str = ""
     # Another reading the letter also supports strongly (stub and body disagree): for review.
     rival: Any = None
+    support: int = 1  # how many places in the letter read this same value
 
 
 @dataclass(frozen=True, slots=True)

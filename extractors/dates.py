@@ -130,3 +130,22 @@ def response_date(ctx: Context, notice: dt.date | None) -> Candidate | None:
         if notice is None or 0 < (c.value - notice).days <= 400
     ]
     return _with_rival(plausible) if plausible else None
+
+
+_DATE_NEXT = re.compile(
+    r"\s*(?:$|[:\d]|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)", re.I
+)
+
+
+def unread_deadlines(ctx: Context) -> list[str]:
+    """Deadline labels ("Amount due by", "Last day to petition") that a date should follow,
+    printed where no response date was read: the date is there but unreadable.
+
+    "Pay by phone" and "contact us by mail" name a way, not a time, so the label counts only
+    when a date's shape (a digit, a month) or the line's end comes next.
+    """
+    return [
+        line.text[hit.start : hit.end]
+        for _page, _i, line, hit in ctx.labelled("response_date")
+        if hit.weight >= 0.9 and _DATE_NEXT.match(line.text[hit.end :])
+    ]

@@ -6,8 +6,14 @@ value beside it share a row as they would on a scan.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from classifiers.review import route
 from extractors import extract
+from extractors.codes import _slot_code
+from ingest.catalog import load_catalog
 from ingest.document import Document, Line, Page, Word
+from ingest.record import Fields, FieldValue, Scam
 
 Row = list[tuple[float, str]]
 
@@ -83,8 +89,6 @@ def test_overpayment_applied_to_another_year_names_both_years() -> None:
 def test_code_in_its_label_slot_is_repaired_against_the_catalog() -> None:
     """OCR's '\\T11', 'CPO05', 'cPr49' and 'CPi4' beside a Notice label read as the catalog's
     codes; a reading the catalog does not know is never invented."""
-    from extractors.codes import _slot_code
-
     for printed, code in [("\\T11", "LT11"), ("CPO05", "CP05"), ("cPr49", "CP49")]:
         d = doc([[(380, "Notice"), (470, printed)], [(380, "Notice date"), (470, "May 6, 2024")]])
         assert extract(d).fields.notice_code.value == code
@@ -138,3 +142,66 @@ def test_deadline_with_a_time_of_day() -> None:
         [(40, "Unless this amount is paid by 5:00 PM on August 15, 2019, we will act.")],
     ]
     assert str(extract(doc(rows)).fields.response_date.value) == "2019-08-15"
+
+
+def _billing(penalty: str) -> list[Row]:
+    return [
+        [(380, "Notice"), (470, "CP14")],
+        [(380, "Tax year"), (470, "2022")],
+        [(380, "Notice date"), (470, "May 6, 2024")],
+        [(40, "You owe money on your 2022 taxes")],
+        [(340, "Billing Summary")],
+        [(340, "Amount you owed"), (500, "$1,000.00")],
+        [(340, "Failure-to-pay penalty"), (500, penalty)],
+        [(340, "Interest charges"), (500, "30.00")],
+        [(340, "Amount due by May 27, 2024"), (500, "$1,050.00")],
+    ]
+
+
+def test_billing_summary_that_adds_up_makes_the_total_surer() -> None:
+    result = extract(doc(_billing("20.00")))
+    assert str(result.fields.amount_due.value) == "1050.00"
+    assert result.fields.amount_due.confidence >= 0.95
+    assert not result.conflicts
+
+
+def test_billing_summary_that_does_not_add_up_routes_to_review() -> None:
+
+    result = extract(doc(_billing("80.00")))
+    assert any("billing summary" in c for c in result.conflicts)
+    review = route(
+        result.fields,
+        load_catalog().get("CP14"),
+        Scam(verdict="genuine"),
+        is_irs_letter=True,
+        conflicts=result.conflicts,
+    )
+    assert review.needed
+    assert any("add up" in r for r in review.reasons)
+
+
+def test_printed_deadline_without_a_readable_date_is_a_conflict() -> None:
+    rows: list[Row] = [
+        [(380, "Notice date"), (470, "May 6, 2024")],
+        [(40, "Amount due by"), (300, "Jnne 2?, 2O2")],
+    ]
+    result = extract(doc(rows))
+    assert result.fields.response_date.value is None
+    assert any("deadline is printed" in c for c in result.conflicts)
+    assert not extract(doc([[(40, "You can pay by phone or by mail.")]])).conflicts
+
+
+def test_missing_or_implausible_tax_year_routes_to_review() -> None:
+
+    def reasons(years: list[int]) -> list[str]:
+        fields = Fields(
+            notice_code=FieldValue[str](value="CP14", confidence=0.95),
+            notice_date=FieldValue(value=dt.date(2024, 5, 6), confidence=0.95),
+            tax_years=FieldValue[list[int]](value=years, confidence=0.95),
+        )
+        entry = load_catalog().get("CP14")
+        return route(fields, entry, Scam(verdict="genuine"), is_irs_letter=True).reasons
+
+    assert "no tax year or period found" in reasons([])
+    assert any("implausibly old" in r for r in reasons([2004, 2022]))
+    assert not [r for r in reasons([2022]) if "tax year" in r]
