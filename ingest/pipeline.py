@@ -13,6 +13,7 @@ whatever happened.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -257,7 +258,10 @@ def _read_pages(
 ) -> tuple[list[Page], list[IngestError]]:
     """Pages read, and an error for each page that was not (limits, timeouts, OCR failures)."""
     _sweep_once(opts.temp_dir)
-    with ocr.private_folder(opts.temp_dir) as folder:
+    # A private folder only for files with pages to OCR: a text-layer letter writes no image.
+    ocr_pages = any(p.fragments is None and p.error is None for p in src.pages)
+    private = ocr.private_folder(opts.temp_dir) if ocr_pages else contextlib.nullcontext()
+    with private as folder:
 
         def one(raw: sources.RawPage) -> Page | IngestError:
             if raw.error is not None:
