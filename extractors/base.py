@@ -79,9 +79,7 @@ class Labeler:
                     tuple(t.text.lower() for t in self.nlp.make_doc(v)): v
                     for v in (text, text.upper(), text.title())
                 }
-                patterns = [
-                    [_token_pattern(t) for t in self.nlp.make_doc(v)] for v in variants.values()
-                ]
+                patterns = [_phrase_pattern(self.nlp.make_doc(v)) for v in variants.values()]
                 self.matcher.add(key, patterns)
                 self.weights[(role, i)] = float(phrase["weight"])
 
@@ -134,6 +132,19 @@ def _import_spacy() -> Any:
         for name, stub in stubs.items():
             if sys.modules.get(name) is stub:
                 del sys.modules[name]
+
+
+# A speck OCR reads between two words of a label ("Tax. years", "Notice , date").
+_STRAY_PUNCT = {"IS_PUNCT": True, "OP": "?"}
+
+
+def _phrase_pattern(tokens: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i, t in enumerate(tokens):
+        if i and t.is_alpha and tokens[i - 1].is_alpha:
+            out.append(_STRAY_PUNCT)
+        out.append(_token_pattern(t))
+    return out
 
 
 def _token_pattern(token: Any) -> dict[str, Any]:

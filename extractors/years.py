@@ -10,7 +10,7 @@ from .base import Candidate, Context
 from .parse import find_dates, find_years
 
 _FORM_YEAR = re.compile(r"(?<![\d/])((?:19|20)\d{2})\s+Form\s+\d", re.IGNORECASE)
-_PERIOD_LABEL = re.compile(r"period|end|quarter", re.IGNORECASE)
+_PERIOD_LABEL = re.compile(r"p[ea]r[il1|]o[dc]|end|quarter", re.IGNORECASE)  # OCR: "Perlod"
 _NOT_TAX_YEAR = re.compile(r"rev\.?|cat\.?\s*no|publication|pub\.|copyright|©", re.IGNORECASE)
 
 

@@ -205,3 +205,19 @@ def test_missing_or_implausible_tax_year_routes_to_review() -> None:
     assert "no tax year or period found" in reasons([])
     assert any("implausibly old" in r for r in reasons([2004, 2022]))
     assert not [r for r in reasons([2022]) if "tax year" in r]
+
+
+def test_labels_survive_a_speck_and_a_misread_letter() -> None:
+    """'Tax. years' is still the label, and a 'Tax Perlod' header still owns the dates below."""
+    speck = [
+        [(380, "Notice date"), (470, "January 7, 2019")],
+        [(380, "Tax. years"), (470, "2012 and 2013")],
+    ]
+    assert extract(doc(speck)).fields.tax_years.value == [2012, 2013]
+    table: list[Row] = [
+        [(380, "Notice date"), (470, "October 1, 2020")],
+        [(200, "Tax Perlod"), (320, "Date of Assessment")],
+        [(200, "12/31/2014"), (320, "09/24/2015")],
+        [(200, "12/31/2015"), (320, "07/16/2016")],
+    ]
+    assert extract(doc(table)).fields.tax_years.value == [2014, 2015]
