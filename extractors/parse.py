@@ -52,6 +52,35 @@ _NUMERIC = re.compile(
     r"(?P<y>(?:19|20)?" + _D + r"{2})(?![\d/])"
 )
 _ISO = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b")
+# A word one letter off a month name, in a spelled date's shape: "Angust 1, 2016", "duly 24, 2018".
+_MISSPELLED = re.compile(
+    r"(?<![A-Za-z])(?P<word>[A-Za-z]{4,9})\.?\s*(?P<day>\d{1,2})\s*,\s*(?P<year>(?:19|20)\d{2})\b"
+)
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+
+
+def _month_one_off(word: str) -> int | None:
+    """The month a word names with one letter misread (same length), if exactly one fits."""
+    w = word.lower()
+    fits = [
+        i
+        for i, name in enumerate(_MONTH_NAMES, start=1)
+        if len(name) == len(w) >= 4 and sum(a != b for a, b in zip(name, w, strict=True)) == 1
+    ]
+    return fits[0] if len(fits) == 1 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +121,10 @@ def find_dates(text: str) -> list[Span]:
         add(_mkdate(m["year"], MONTHS[m["month"][:3].lower()], m["day"]), m)
     for m in _ISO.finditer(text):
         add(_mkdate(m["y"], int(m["m"]), m["d"]), m)
+    for m in _MISSPELLED.finditer(text):
+        month = _month_one_off(m["word"])
+        if month is not None:
+            add(_mkdate(m["year"], month, m["day"]), m)
     for m in _NUMERIC.finditer(text):
         if m["sep"] == "." and len(m["y"]) == 2:
             continue  # "1.075.21" is money, not a date

@@ -86,3 +86,11 @@ def test_years_skip_money_and_dates() -> None:
 
 def test_years_in_a_list() -> None:
     assert [s.value for s in find_years("Tax years 2014, 2015, 2016")] == [2014, 2015, 2016]
+
+
+def test_month_one_letter_off_in_a_dates_shape() -> None:
+    """OCR's 'Angust 1, 2016' and 'duly 24, 2018' are dates; 'Juny' (June or July?) is not."""
+    assert [s.value for s in find_dates("Angust 1, 2016")] == [dt.date(2016, 8, 1)]
+    assert [s.value for s in find_dates("duly 24, 2018")] == [dt.date(2018, 7, 24)]
+    assert find_dates("Juny 3, 2020") == []
+    assert find_dates("items 12, 2020") == []
