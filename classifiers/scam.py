@@ -71,10 +71,11 @@ SUSPICIOUS_AT = 0.5
 # rights; weak hints alone (unknown phone, no notice number) stop at "suspicious".
 SCAM_AT = 0.8
 EVIDENCE_MAX = 80
-# Fewer readable words than this and the text cannot vouch for the letter (blank or unreadable
-# scan): a real notice has hundreds of words, a scam text message a dozen or more.
-MIN_WORDS = 12
-_READABLE_WORD = re.compile(r"[A-Za-z]{2,}")
+# Fewer readable words (three letters or more, see _readable) than this and the text cannot vouch
+# for the letter (a blank scan, or one tesseract could not read): a real notice has hundreds, and
+# the worst-read genuine heavy scans on the generated corpora still have 50 or more.
+MIN_WORDS = 25
+_LETTER = re.compile(r"[A-Za-z]")
 # A damaged scan: at least NOISY_AT of its tokens unreadable (see _readable), or at least
 # SPECK_LINES_AT of its lines (when it has MIN_LINES or more) specks of at most 3 characters
 # (":", "ee", "i"), which is how tesseract reads smudges, fading and noise. On the generated
@@ -145,8 +146,10 @@ _LOWER_AFTER = re.compile(r"\s[a-z]")
 _WORD = re.compile(r"[a-z']+")
 _NONBLANK_LINE = re.compile(r"[^\n]*\S[^\n]*")
 # A 9-digit SSN/EIN-looking number: 123-45-6789, 123 45 6789, 123456789, 12-3456789.
+# OCR may double a separator: "800-829. 1040".
 _PHONE = re.compile(
-    r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)\s?|([2-9]\d{2})[\s.-])(\d{3})[\s.-](\d{4})(?!\d)"
+    r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)\s?|([2-9]\d{2})[\s.-]{1,2})(\d{3})[\s.-]{1,2}"
+    r"(\d{4})(?!\d)"
 )
 _FAX_BEFORE = re.compile(r"fax\W{0,3}(?:\w+\W+){0,2}$", re.I)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@((?:[a-z0-9-]+\.)+[a-z]{2,})", re.I)
@@ -482,6 +485,11 @@ class _Letter:
         return snippet if len(snippet) <= EVIDENCE_MAX else snippet[: EVIDENCE_MAX - 1] + "…"
 
     @cached_property
+    def readable_words(self) -> int:
+        """Words of three letters or more that OCR read as words."""
+        return sum(1 for w in self.text.split() if len(_LETTER.findall(w)) >= 3 and _readable(w))
+
+    @cached_property
     def noisy(self) -> bool:
         """A damaged scan: many unreadable tokens or many speck lines."""
         junk, counted = _junk_tokens(self.text)
@@ -544,9 +552,10 @@ def _followed_by(text: str, pos: int, targets: tuple[str, ...]) -> bool:
     return _unreadable_treasury(text[pos : pos + 40]) or _reads_as(text, pos, targets)
 
 
-# "United States ..." or "U.S. ...", not the pronoun "us".
+# "United States ...", "U.S. ..." or "US, ...", not the pronoun "us".
 _US_THEN = re.compile(
-    r"\s*:?\s*(?:the\s+)?(?:united\s+states|u\.\s?s\.?)['\".,]*\s+(\S*)", re.IGNORECASE
+    r"\s*:?\s*(?:the\s+)?(?:united\s+states|u\.\s?s\.?|(?-i:US)\b)['\".,]*\s+(\S*)",
+    re.IGNORECASE,
 )
 # The payee's name: up to the next punctuation, across one line break (a stub line may wrap).
 _PAYEE_NAME = re.compile(r"[^\n.,;:!?]{0,60}(?:\n[^\n.,;:!?]{0,40})?")
@@ -566,21 +575,38 @@ def _unreadable_treasury(after: str) -> bool:
 def _doubtful_payee(letter: _Letter, pos: int) -> bool:
     """Whether the payee named after `pos` may be a misread 'United States Treasury'.
 
-    A payee is a name: "United States Tax Settlement Office" is a readable other payee, but
-    "United States Cae the ate" (a name that trails off into lower-case words), a lone fragment
-    ("United States Cae") or a payee line of OCR garbage on a damaged scan is more likely the
-    Treasury misread than another payee.
+    A payee is a name. After "United States" (or "US", "U.S.") the only payee a real notice
+    names is the Treasury, so the rest must read as another name ("United States Tax Settlement
+    Office"); a fragment ("United States Cae"), words that trail off in lower case ("Cae the
+    ate") or nothing at all ("the US, pean") are more likely the Treasury misread. "payable to."
+    names no one. On a damaged scan any payee must read as a name.
     """
-    m = _US_THEN.match(letter.text, pos)
+    text = letter.text
+    if text[pos : pos + 1] == "." or text[pos : pos + 2] == " .":
+        return True
+    m = _US_THEN.match(text, pos)
     if m is not None:
-        rest = _PAYEE_NAME.match(letter.text, m.start(1)).group().split()
-        if len(rest) == 1 and len(_letters(rest[0])) <= 3:
-            return True  # "United States Cae": a fragment, not a name
-        return not rest or not all(_readable(w) and w[0].isupper() for w in rest)
+        rest = _PAYEE_NAME.match(text, m.start(1)).group().split()
+        if len(rest) == 1 and (letter.noisy or len(_letters(rest[0])) <= 3):
+            return True  # "United States Cae", "United States Samide": a fragment
+        return not rest or not _name_like(rest)
     if letter.noisy:
-        first = letter.text[pos : pos + 60].split()[:3]
-        return any(not _readable(w) for w in first)
+        name = _PAYEE_NAME.match(text, pos).group().split()
+        return not _name_like(name[:4])
     return False
+
+
+_CONNECTORS = frozenset(["of", "the", "and", "&", "for", "de"])
+
+
+def _name_like(words: list[str]) -> bool:
+    """Capitalised readable words, one of four letters or more, or an acronym ('IRS', 'I.R.S.')."""
+    if not words or not all(
+        _readable(w) and (w[0].isupper() or w.lower() in _CONNECTORS) for w in words
+    ):
+        return False
+    letters = [_letters(w) for w in words]
+    return any(len(x) >= 4 for x in letters) or all(w.replace(".", "").isupper() for w in words)
 
 
 def _rule_hits(letter: _Letter, rule: _Rule) -> Iterator[tuple[re.Match[str], bool]]:
@@ -786,9 +812,9 @@ def _merged_words(found: str, host: str) -> bool:
     return not found.startswith(("http", "www")) and host.split(".")[0] in _FUNCTION_WORDS
 
 
-# "City, ST 12345": OCR may misread the ZIP's digits as letters or drop the comma.
+# "City, ST 12345-6789": OCR may misread the ZIP's digits as letters, drop the comma or the hyphen.
 _CITY_ZIP = re.compile(
-    r"([A-Za-z][A-Za-z.' ]{2,24}?)[,.]?\s+[A-Za-z]{2}[.,]?\s+([\dOoIlSB]{5})(?![\d])"
+    r"([A-Za-z][A-Za-z.' ]{2,24}?)[,.]?\s+[A-Za-z]{2}[.,]?\s+([\dOoIlSB]{5})(?:[-\s]?\d{4})?(?!\d)"
 )
 _ZIP_DIGITS = str.maketrans("OoIlSB", "001158")
 
@@ -875,7 +901,7 @@ def assess(
         if hit is not None:
             signals.append(_signal(letter, rule.code, rule.weight, rule.message, *hit))
     signals += _notice_signals(letter, notice_code, notice_known, amount_due)
-    if len(_READABLE_WORD.findall(letter.text)) < MIN_WORDS:
+    if letter.readable_words < MIN_WORDS:
         signals.append(_computed(letter, "too_little_text", None))
     signals += _web_signals(letter)
     signals += _campus_signals(letter) + _treasury_payee(letter)

@@ -608,7 +608,10 @@ def test_unreadable_text_is_not_called_genuine(text: str) -> None:
 
 
 def test_readable_letter_has_no_too_little_text_signal() -> None:
-    assert "too_little_text" not in codes(assess(GENUINE_HEADER + "You have a balance due."))
+    assert "too_little_text" not in codes(assess(FINAL_NOTICE))
+    # A page tesseract could barely read is not vouched for, though it has a few words.
+    barely = "- i/a6/2028\n848.605. 7499 oe\nvolved; this. balance ean 1 only. be. sett\n13. Ae"
+    assert "too_little_text" in codes(assess(barely))
 
 
 # --------------------------------------------------------------------------------------------
@@ -729,7 +732,9 @@ def test_thresholds_are_ordered() -> None:
 def test_one_weak_hint_alone_is_only_suspicious() -> None:
     result = assess(
         "We reviewed the account shown above and applied your last payment. "
-        "You owe $500.00. Pay in full by Friday to avoid more interest."
+        "You owe $500.00. Pay in full by Friday to avoid more interest. We charge interest "
+        "and penalties on the unpaid amount until it is paid. If you already paid, keep "
+        "your records and disregard this letter."
     )
     assert positive(result) == {"notice_code_missing"}
     assert result.verdict == "suspicious"
@@ -932,7 +937,9 @@ def test_hints_alone_never_make_a_scam() -> None:
 
 
 def test_one_marker_against_strong_legitimacy_is_suspicious_two_are_a_scam() -> None:
-    one = FAKE_CP2000.replace("Letter Number: 105C\n", "")
+    one = FAKE_CP2000.replace("Letter Number: 105C\n", "").replace(
+        "Austin Processing Center", "Internal Revenue Service"
+    )
     kwargs = {"notice_code": "CP2000", "notice_known": True, "amount_due": Decimal("2431.00")}
     result = assess(one, **kwargs)
     assert [s.code for s in result.signals if s.weight >= scam.DECISIVE_WEIGHT] == [
