@@ -14,6 +14,7 @@ import json
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -106,15 +107,52 @@ def cases_path(records_jsonl: Path) -> Path:
 
 
 def write_cases(records_jsonl: Path, out: Path | None = None) -> Path:
-    """Link the records in a JSONL file into OUT (default: beside it, `.cases.jsonl`)."""
+    """Link the records in a JSONL file into OUT (default: beside it, `.cases.jsonl`).
+
+    Only what linking reads is kept of each record, and a case's timeline is read back from
+    its latest letter's line when the case is written: memory grows by a few hundred bytes per
+    letter, not by whole records (tens of kilobytes each as Python objects).
+    """
     out = out or cases_path(records_jsonl)
-    with records_jsonl.open(encoding="utf-8") as fh:
-        records = [json.loads(line) for line in fh if line.strip()]
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for case in link_cases(records):
-            fh.write(json.dumps(case, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    with records_jsonl.open("rb") as fh:
+        records = []
+        offset = 0
+        for line in fh:
+            if line.strip():
+                records.append(_slim(json.loads(line), offset))
+            offset += len(line)
+        tmp = out.with_name(out.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as dst:
+            for case in link_cases(records):
+                if isinstance(case["timeline"], _TimelineAt):
+                    fh.seek(case["timeline"].offset)
+                    case["timeline"] = json.loads(fh.readline()).get("timeline")
+                dst.write(json.dumps(case, ensure_ascii=False) + "\n")
+            dst.flush()
+            os.fsync(dst.fileno())
     tmp.replace(out)  # readers never see a half-written file
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _TimelineAt:
+    """A record's timeline, left in OUT at this byte offset until its case is written."""
+
+    offset: int
+
+
+_CASE_FIELDS = ("taxpayer_id_last4", "taxpayer_name", "tax_years", "notice_date", "notice_code")
+
+
+def _slim(rec: dict[str, Any], offset: int) -> dict[str, Any]:
+    """The parts of a record that linking and `_case` read, each read the same way."""
+    fields = rec.get("fields", {})
+    return {
+        "id": rec.get("id"),
+        "status": rec.get("status"),
+        "source": {"path": (rec.get("source") or {}).get("path")},
+        "fields": {k: {"value": (fields.get(k) or {}).get("value")} for k in _CASE_FIELDS},
+        "notice": {"stage": (rec.get("notice") or {}).get("stage")},
+        "scam": {"verdict": (rec.get("scam") or {}).get("verdict")},
+        "timeline": _TimelineAt(offset) if rec.get("timeline") else rec.get("timeline"),
+    }
