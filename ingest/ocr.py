@@ -77,6 +77,11 @@ def _pytesseract() -> Any:
     return pytesseract
 
 
+def preload() -> None:
+    """Import pytesseract now rather than on the first page to OCR (forkserver warm-up)."""
+    _pytesseract()
+
+
 def probe() -> TesseractInfo:
     pytesseract = _pytesseract()
     path = shutil.which(pytesseract.pytesseract.tesseract_cmd)
