@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from ingest.catalog import load_catalog
+
 from .base import Candidate, Context
 from .parse import find_phones
 
 DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
+NEAR_MISS_CAP = 0.7
+
+
+def _one_digit_off_irs(number: str) -> bool:
+    """Not a published IRS number, but one digit away from one: an OCR slip ('860-829-8374') or
+    a look-alike. The value is kept as read (a scam's number must not be repaired into the IRS's),
+    but it cannot be trusted without a look."""
+    catalog = load_catalog()
+    if catalog.is_irs_phone(number):
+        return False
+    digits = [c for c in number if c.isdigit()]
+    for i, d in enumerate(digits):
+        for alt in "0123456789":
+            if alt != d and catalog.is_irs_phone("".join(digits[:i] + [alt] + digits[i + 1 :])):
+                return True
+    return False
 
 
 def irs_phone(ctx: Context) -> Candidate | None:
@@ -45,4 +63,6 @@ def irs_phone(ctx: Context) -> Candidate | None:
                     "irs_phone",
                 )
             break
+    if best is not None and _one_digit_off_irs(best.value):
+        best.confidence = min(best.confidence, NEAR_MISS_CAP)
     return best

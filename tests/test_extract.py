@@ -221,3 +221,12 @@ def test_labels_survive_a_speck_and_a_misread_letter() -> None:
         [(200, "12/31/2015"), (320, "07/16/2016")],
     ]
     assert extract(doc(table)).fields.tax_years.value == [2014, 2015]
+
+
+def test_phone_one_digit_off_an_irs_number_is_kept_but_not_trusted() -> None:
+    rows: list[Row] = [[(380, "To contact us"), (470, "Phone 1-860-829-8374")]]
+    phone = extract(doc(rows)).fields.irs_phone
+    assert phone.value == "860-829-8374"  # never repaired into the IRS's number
+    assert phone.confidence <= 0.7
+    rows = [[(380, "To contact us"), (470, "Phone 1-800-829-8374")]]
+    assert extract(doc(rows)).fields.irs_phone.confidence >= 0.9
