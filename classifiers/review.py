@@ -7,6 +7,9 @@ from ingest.record import Fields, Review, Scam
 
 # Below this a field is shown but not trusted without a look (calibrated in the accuracy issue).
 CONFIDENCE_FLOOR = 0.6
+# Per-field floors where the corpus shows a field's scale differs: tax years read once beside
+# others, or from a table with a row OCR lost, score 0.65-0.7 and are wrong far more often.
+FLOORS = {"tax_years": 0.7}
 # The IRS may collect for 10 years after assessment (IRC 6502); a letter about a year much older
 # than that is far likelier an OCR slip ("2016" read "2006") than a real period.
 OLDEST_PLAUSIBLE_YEARS = 15
@@ -40,9 +43,9 @@ def route(
     ):
         reasons.append("response date is not after the notice date")
     reasons += _tax_year_reasons(fields, entry)
-    for name in ("notice_code", "notice_date", "amount_due", "response_date"):
+    for name in ("notice_code", "notice_date", "tax_years", "amount_due", "response_date"):
         fv = getattr(fields, name)
-        if fv.value is not None and fv.confidence < CONFIDENCE_FLOOR:
+        if fv.value not in (None, []) and fv.confidence < FLOORS.get(name, CONFIDENCE_FLOOR):
             reasons.append(f"{name} read with low confidence ({fv.confidence:.2f})")
     return Review(needed=bool(reasons), reasons=reasons)
 

@@ -34,6 +34,7 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
     years: dict[int, float] = {}
     seen: dict[int, int] = {}
     first: Candidate | None = None
+    unreadable_row = False
     for page, i, line, hit in ctx.labelled("tax_year"):
         # A date under a "Tax year" header is some other field's value (the notice date);
         # only period labels ("Tax period ended") own the dates below them.
@@ -52,7 +53,9 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
                 continue
             rows = [slot.line]
             if slot.distance >= 2 and _is_header(line, hit.start, hit.end):
-                rows += _column_below(page, slot.line)  # a table column: keep reading down
+                below, garbled = _column_below(page, slot.line)  # a table: keep reading down
+                rows += below
+                unreadable_row = unreadable_row or garbled
             for row in rows:
                 for year, s, e in vals if row is slot.line else _values(row.text, 0)[:1]:
                     conf = hit.weight * (0.6 + 0.4 * row.span_confidence(s, e))
@@ -78,6 +81,8 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
     # A year read once, beside others that recur (header, stub, body), is the likeliest slip.
     single = len(kept) > 1 and any(seen.get(y, 0) < 2 for y in kept)
     first.confidence = min(years[y] for y in kept) * (0.85 if single else 1.0)
+    if unreadable_row:  # a period row the OCR mangled may hold a year we could not read
+        first.confidence *= 0.8
     return first
 
 
@@ -89,9 +94,10 @@ def _is_header(line: Line, start: int, end: int) -> bool:
     return len(re.sub(r"[^A-Za-z]", "", rest)) <= 3
 
 
-def _column_below(page: Page, header_line: Line) -> list[Line]:
+def _column_below(page: Page, header_line: Line) -> tuple[list[Line], bool]:
     """Lines below a table cell in the same column, while they keep holding a date or year and
-    stay cell-sized (a sentence below the table is not one of its rows)."""
+    stay cell-sized (a sentence below the table is not one of its rows); and whether the column
+    ended on a row of digits that reads as no date ("81/2010 0R/2ON."), a row lost to OCR."""
     x0, _, x1, _ = header_line.bbox
     out: list[Line] = []
     for ln in page.lines:
@@ -101,6 +107,7 @@ def _column_below(page: Page, header_line: Line) -> list[Line]:
             continue
         vals = _values(ln.text, 0)
         if not vals or len(re.sub(r"[^A-Za-z]", "", ln.text)) > 24:
-            break
+            garbled = not vals and len(re.findall(r"\d", ln.text)) >= 4
+            return out, garbled
         out.append(ln)
-    return out
+    return out, False

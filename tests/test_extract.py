@@ -193,11 +193,11 @@ def test_printed_deadline_without_a_readable_date_is_a_conflict() -> None:
 
 def test_missing_or_implausible_tax_year_routes_to_review() -> None:
 
-    def reasons(years: list[int]) -> list[str]:
+    def reasons(years: list[int], confidence: float = 0.95) -> list[str]:
         fields = Fields(
             notice_code=FieldValue[str](value="CP14", confidence=0.95),
             notice_date=FieldValue(value=dt.date(2024, 5, 6), confidence=0.95),
-            tax_years=FieldValue[list[int]](value=years, confidence=0.95),
+            tax_years=FieldValue[list[int]](value=years, confidence=confidence),
         )
         entry = load_catalog().get("CP14")
         return route(fields, entry, Scam(verdict="genuine"), is_irs_letter=True).reasons
@@ -205,6 +205,19 @@ def test_missing_or_implausible_tax_year_routes_to_review() -> None:
     assert "no tax year or period found" in reasons([])
     assert any("implausibly old" in r for r in reasons([2004, 2022]))
     assert not [r for r in reasons([2022]) if "tax year" in r]
+    assert any("tax_years read with low confidence" in r for r in reasons([2021, 2022], 0.66))
+
+
+def test_table_row_lost_to_ocr_makes_the_years_unsure() -> None:
+    rows: list[Row] = [
+        [(380, "Notice date"), (470, "October 24, 2016")],
+        [(150, "Type of Tax"), (260, "Tax Period")],
+        [(260, "12/31/2009"), (380, "04/17/2010")],
+        [(260, "81/2010 0R/2ON.")],
+    ]
+    years = extract(doc(rows)).fields.tax_years
+    assert years.value == [2009]
+    assert years.confidence < 0.9
 
 
 def test_labels_survive_a_speck_and_a_misread_letter() -> None:
