@@ -69,6 +69,34 @@ def _in_table_column(page: Page, line: Line) -> bool:
     return False
 
 
+# An amount the words after it name as taxes owed: "FAILURE TO PAY $1,823.38 IN FEDERAL TAXES",
+# "you owe 2,467 in back taxes". Weaker than a label before the amount.
+_TAXES_AFTER = re.compile(r"^\s*in\s+(?:(?:unpaid|back|federal|owed)\s+)*tax(?:es)?\b", re.I)
+TAXES_AFTER_WEIGHT = 0.7
+
+
+def _named_after(ctx: Context) -> list[Candidate]:
+    out: list[Candidate] = []
+    for page, _i, line in ctx.doc.lines():
+        for span in find_money(line.text, bare=True):
+            money: Money = span.value  # type: ignore[assignment]
+            if money.negative or not _TAXES_AFTER.match(line.text[span.end :]):
+                continue
+            score = TAXES_AFTER_WEIGHT * (1.0 if money.has_symbol or money.has_cents else 0.6)
+            conf = line.span_confidence(span.start, span.end)
+            out.append(
+                Candidate(
+                    money.amount,
+                    score * (0.55 + 0.45 * conf),
+                    page.number,
+                    line.span_bbox(span.start, span.end),
+                    line.text,
+                    "amount_due",
+                )
+            )
+    return out
+
+
 def amount_due(ctx: Context) -> Candidate | None:
     found: list[Candidate] = []
     for page, i, line, hit in ctx.labelled("amount_due"):
@@ -135,6 +163,7 @@ def amount_due(ctx: Context) -> Candidate | None:
                 )
             )
             break
+    found += _named_after(ctx)
     if not found:
         return None
     by_value: dict[object, list[Candidate]] = defaultdict(list)

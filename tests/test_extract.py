@@ -134,6 +134,11 @@ def test_scam_demands_are_its_amount_due() -> None:
     fee = [[(40, "A one-time processing fee of $34.14 must be paid by prepaid card.")]]
     assert str(_amount(fee)) == "34.14"
     assert str(_amount([[(40, "Balance owed: $7,074")]])) == "7074"
+    memo = [
+        [(40, "A WARRANT HAS BEEN ISSUED FOR FAILURE")],
+        [(40, "TO PAY $1,823.38 IN FEDERAL TAXES.")],
+    ]
+    assert str(_amount(memo)) == "1823.38"
 
 
 def test_deadline_with_a_time_of_day() -> None:
