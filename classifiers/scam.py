@@ -24,11 +24,12 @@ corpora 4242, 5151): every scam reaches 0.5, no genuine letter reaches 0.8.
 Damaged scans. Tesseract turns smudges into word-like tokens ("payable to the United States Cae
 the ate", "we won't ois to have you arrested"), so on a letter that reads as a damaged scan
 (many speck lines or unreadable tokens) a marker near unreadable tokens or just after a strong
-denial ("never", "won't") counts as a hint at most and says so, a payee that trails off into
-lower-case words after "United States" is a doubtful Treasury, and absence (no notice number,
-no IRS phone) weighs half. Legitimacy markers are read OCR-tolerantly (campus ZIPs with O/l/S
-for digits, "Unlted States Treasurv", "XK-XKX1234", "Publication l660", IRS numbers with up to
-two digits misread).
+denial ("never", "won't") counts as a hint at most and says so, a payee must read as a name
+(on any letter, what follows "United States" or "US" must: "the United States Cae the ate" is a
+doubtful Treasury), and absence (no notice number, no IRS phone) weighs half. Fewer than
+MIN_WORDS readable words is itself a signal: an unreadable page cannot vouch for itself.
+Legitimacy markers are read OCR-tolerantly (campus ZIPs with O/l/S for digits, "Unlted States
+Treasurv", "XK-XKX1234", "Publication l660", IRS numbers with up to two digits misread).
 
 Negation. Genuine letters quote scam words in order to deny them ("the IRS will never ask you to
 pay with gift cards", "this is not a warrant"). A hit is dropped when, in its own sentence and at
@@ -38,6 +39,9 @@ between, or is followed within four words by a demand verb (ask, accept, call, s
 hours, ..."), nor one separated from the hit by a new clause ("we have not received your
 payment, so police ..."). A sentence that warns about scams ("scammers demand gift cards") is
 advice, not a demand. Rules for names that exist only in scams (fake agencies) are never negated.
+OCR damage: a strong negator ("never", "won't") followed by fillers and one short token still
+denies ("will never Pe payment by gift card": the verb was lost), and a colon only starts a new
+clause before a capital, digit or line break.
 """
 
 from __future__ import annotations
