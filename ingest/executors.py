@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from . import forkserver
+from . import forkserver, ocr
 from .errors import ExitCode, FileTimeoutError, IngestError, TesseractMissingError
 from .pipeline import Options, failed_record, read_file
 
@@ -145,8 +145,13 @@ def limit_memory(max_bytes: int | None) -> None:
 
 
 def _exit_with_parent(sentinel: int) -> None:
-    """A batch killed with -9 cannot shut its pool down: workers must notice and leave."""
+    """A batch killed with -9 cannot shut its pool down: workers must notice and leave.
+
+    The tesseract in hand runs in a session of its own and would outlive us: killed first. (A
+    batch stopping on Ctrl-C also ends here when it exits before our SIGTERM handler has run.)
+    """
     multiprocessing.connection.wait([sentinel])
+    ocr.stop_all()
     os._exit(0)
 
 
