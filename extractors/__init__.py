@@ -30,6 +30,11 @@ def extract(doc: Document) -> Extraction:
     latest = notice_value.year if notice_value else None
     amount = amounts.amount_due(ctx)
     _agree_with_catalog(code, notice, response)
+    checks = summary.billing_checks(ctx)
+    if amount is not None and any(
+        c.total == amount.value and amount.rival in c.items for c in checks
+    ):
+        amount.rival = None  # "Amount you owe $8,450.00" heads the summary: a line, not a total
     conflicts = [
         f"{name} reads {c.value} in one place and {c.rival} in another"
         for name, c in [
@@ -39,7 +44,7 @@ def extract(doc: Document) -> Extraction:
         ]
         if c is not None and c.rival is not None
     ]
-    conflicts += _check_summary(amount, summary.billing_checks(ctx))
+    conflicts += _check_summary(amount, checks)
     if response is None:
         conflicts += [
             f"a deadline is printed ('{label}') but its date could not be read"

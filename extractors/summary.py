@@ -30,6 +30,7 @@ class SummaryCheck:
     adds_up: bool
     page: int
     label: str
+    items: tuple[Decimal, ...] = ()  # the line items' amounts as printed
 
 
 def _row_money(page: Page, row: int, x0: float) -> tuple[Line | None, Money | None]:
@@ -69,7 +70,11 @@ def billing_checks(ctx: Context) -> list[SummaryCheck]:
             if cell is None:
                 break
             if ctx.hits(cell, "amount_due") and not ctx.hits(cell, "line_item"):
-                break  # an earlier total closes another block
+                # An earlier total closes another block, unless it heads this one: the balance
+                # carried in ("Amount you owe $8,450.00" under the title) is the first item.
+                if money is not None and _row_money(page, row - 1, x0)[1] is None:
+                    items.append((cell.text, money))
+                break
             if money is None:
                 gap += 1
                 if gap > 1:
@@ -90,5 +95,6 @@ def billing_checks(ctx: Context) -> list[SummaryCheck]:
             credits -= first.amount
         adds_up = total.amount in (signed, signed - 2 * credits)
         parts = signed if adds_up and total.amount == signed else signed - 2 * credits
-        out.append(SummaryCheck(total.amount, parts, adds_up, page.number, line.text))
+        amounts = tuple(m.amount for _, m in items)
+        out.append(SummaryCheck(total.amount, parts, adds_up, page.number, line.text, amounts))
     return out

@@ -248,3 +248,18 @@ def test_phone_one_digit_off_an_irs_number_is_kept_but_not_trusted() -> None:
     assert phone.confidence <= 0.7
     rows = [[(380, "To contact us"), (470, "Phone 1-800-829-8374")]]
     assert extract(doc(rows)).fields.irs_phone.confidence >= 0.9
+
+
+def test_summary_line_item_is_no_rival_to_its_total() -> None:
+    """'Amount you owe $8,450.00' heading a billing summary is a line, not a second total."""
+    rows: list[Row] = [
+        [(40, "Amount due: $9,009.99")],
+        [(340, "Billing Summary")],
+        [(340, "Amount you owe"), (500, "$8,450.00")],
+        [(340, "Failure-to-pay penalty"), (500, "550.00")],
+        [(340, "Interest charges"), (500, "9.99")],
+        [(340, "Amount due by February 20, 2019"), (500, "$9,009.99")],
+    ]
+    result = extract(doc(rows))
+    assert str(result.fields.amount_due.value) == "9009.99"
+    assert result.conflicts == []
