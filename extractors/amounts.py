@@ -60,6 +60,14 @@ def _filler_only(text: str) -> bool:
     return all(w.lower() in _FILLER for w in words)
 
 
+def _is_prose(text: str, start: int, end: int) -> bool:
+    """The label sits in a sentence: more than a few words besides it, or words after it that are
+    not filler ("... of the unpaid amount due per month")."""
+    before = re.findall(r"[A-Za-z]+", text[:start])
+    after = [w for w in re.findall(r"[A-Za-z]+", text[end:]) if w.lower() not in _FILLER]
+    return len(before) + len(after) > 4 or bool(after and before)
+
+
 def _in_table_column(page: Page, line: Line) -> bool:
     """The value sits on a row of a column of amounts (a line item), not alone under its label."""
     x0, _, x1, _ = line.bbox
@@ -116,7 +124,10 @@ def amount_due(ctx: Context) -> Candidate | None:
             continue  # "Previous amount due", "Prior balance due": an earlier figure
         if any(h.start <= hit.start and h.end >= hit.end and h.weight >= 0.8 for h in items):
             continue  # "Amount you owed" (past tense) is a billing line, not the total
+        prose = _is_prose(line.text, hit.start, hit.end)
         for slot in ctx.slots(page, i, hit.end):
+            if prose and slot.distance not in (0, 2):
+                break  # a label mid-sentence owns no table cell beside or rows below
             dates = find_dates(slot.line.text)
             spans = [
                 s

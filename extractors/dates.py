@@ -77,10 +77,15 @@ def _beats(a: Claim, b: Claim) -> bool:
 
 def _ranked(ctx: Context, role: str) -> list[Candidate]:
     mine = _claims(ctx, role)
-    others = [_claims(ctx, r) for r in ("notice_date", "response_date", "distractor_date")]
+    others = [_claims(ctx, r) for r in ("notice_date", "response_date")]
+    distractors = _claims(ctx, "distractor_date")
     ranked: list[Candidate] = []
     for key, claim in mine.items():
         if any(key in o and o[key] is not claim and _beats(o[key], claim) for o in others):
+            continue
+        # A tie goes to the distractor: "Our notice dated January 21" is "dated" for a
+        # notice-date label and "notice dated" (an earlier notice) for the distractor.
+        if key in distractors and not _beats(claim, distractors[key]):
             continue
         ranked.append(claim[2])
     # Agreement: the same date claimed in several places (header and stub) is surer.

@@ -263,3 +263,20 @@ def test_summary_line_item_is_no_rival_to_its_total() -> None:
     result = extract(doc(rows))
     assert str(result.fields.amount_due.value) == "9009.99"
     assert result.conflicts == []
+
+
+def test_earlier_notice_and_prose_amounts_raise_no_false_conflict() -> None:
+    """'Our notice dated January 21' is an earlier notice, not a rival notice date; a penalty
+    table below a sentence that mentions 'the unpaid amount due' is not a rival total."""
+    rows: list[Row] = [
+        [(380, "Notice date"), (470, "March 10, 2020")],
+        [(40, "Amount due: $1,552.91")],
+        [(40, "Our notice dated January 21, 2020 asked you to pay.")],
+        [(40, "we charge a penalty of 0.5% of the unpaid amount due per month")],
+        [(40, "")],
+        [(40, "Total penalty"), (300, "$13.22")],
+    ]
+    result = extract(doc(rows))
+    assert str(result.fields.notice_date.value) == "2020-03-10"
+    assert str(result.fields.amount_due.value) == "1552.91"
+    assert result.conflicts == []
