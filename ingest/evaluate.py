@@ -22,6 +22,8 @@ from .record import FIELD_NAMES, CaseRecord, Source
 
 FIELDS = FIELD_NAMES
 GROUPS = ("degradation", "family", "format")
+# The fields a wrong value of which must send the letter to review (issue 4's routing bar).
+CORE = ("notice_code", "notice_date", "tax_years", "amount_due", "response_date")
 
 
 def _norm(name: str, value: Any) -> Any:
@@ -83,6 +85,8 @@ def score(rows: list[tuple[dict[str, Any], CaseRecord]]) -> dict[str, Any]:
     }
     confusion: dict[str, dict[str, int]] = {"scam": defaultdict(int), "genuine": defaultdict(int)}
     high_conf = [0, 0]
+    routed_wrong = [0, 0]  # letters with a wrong core field: routed, all
+    routed_any = 0
     misses: list[dict[str, Any]] = []
     failed = 0
     for label, record in rows:
@@ -91,6 +95,11 @@ def score(rows: list[tuple[dict[str, Any], CaseRecord]]) -> dict[str, Any]:
         confusion[truth][verdict] += 1
         failed += record.status == "failed"
         result = compare(label, record)
+        needed = record.status == "failed" or record.review.needed
+        routed_any += needed
+        if not all(result[name][0] for name in CORE):
+            routed_wrong[0] += needed
+            routed_wrong[1] += 1
         for name, (ok, want, have) in result.items():
             overall[name][0] += ok
             overall[name][1] += 1
@@ -141,6 +150,10 @@ def score(rows: list[tuple[dict[str, Any], CaseRecord]]) -> dict[str, Any]:
             "total": high_conf[1],
             "accuracy": _rate(*high_conf)["accuracy"],
         },
+        "review": {
+            "wrong_core_routed": _rate(*routed_wrong),
+            "sent_to_review": _rate(routed_any, len(rows)),
+        },
         "worst_misses": misses[:25],
     }
 
@@ -185,6 +198,13 @@ def format_report(report: dict[str, Any]) -> str:
     out.append(
         f"fields with confidence >= 0.9 that are right: {hc['right']}/{hc['total']} "
         f"({hc['accuracy']})"
+    )
+    rv = report["review"]
+    out.append(
+        f"letters with a wrong core field sent to review: {rv['wrong_core_routed']['right']}/"
+        f"{rv['wrong_core_routed']['total']} ({rv['wrong_core_routed']['accuracy']});   "
+        f"all letters sent to review: {rv['sent_to_review']['right']}/"
+        f"{rv['sent_to_review']['total']} ({rv['sent_to_review']['accuracy']})"
     )
     out.append("")
     out.append("worst misses (most confident first):")

@@ -60,6 +60,9 @@ def test_score_counts_fields_scams_and_confidence() -> None:
     assert report["scam"]["confusion"]["scam"] == {"scam": 1, "genuine": 1}
     assert report["high_confidence"]["total"] == 6  # codes and dates read at 0.95
     assert report["worst_misses"][0]["field"] == "notice_code"
+    # Only the CP504 read as CP501 has a wrong core field, and nothing here asked for review.
+    assert report["review"]["wrong_core_routed"] == {"right": 0, "total": 1, "accuracy": 0.0}
+    assert report["review"]["sent_to_review"]["right"] == 0
 
 
 def test_eval_command_on_samples() -> None:
