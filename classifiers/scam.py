@@ -29,7 +29,8 @@ denial ("never", "won't") counts as a hint at most and says so, a payee must rea
 doubtful Treasury), and absence (no notice number, no IRS phone) weighs half. Fewer than
 MIN_WORDS readable words is itself a signal: an unreadable page cannot vouch for itself.
 Legitimacy markers are read OCR-tolerantly (campus ZIPs with O/l/S for digits, "Unlted States
-Treasurv", "XK-XKX1234", "Publication l660", IRS numbers with up to two digits misread).
+Treasurv", "XK-XKX1234", "Publication l660", IRS numbers with a digit misread, two on a
+damaged scan).
 
 Negation. Genuine letters quote scam words in order to deny them ("the IRS will never ask you to
 pay with gift cards", "this is not a warrant"). A hit is dropped when, in its own sentence and at
@@ -713,10 +714,11 @@ def _notice_signals(
 _IRS_EXCHANGE = "800829"
 
 
-def _irs_like(digits: str, known: frozenset[str], misreads: int = 2) -> bool:
+def _irs_like(digits: str, known: frozenset[str], misreads: int = 1) -> bool:
     """An unlisted number in the IRS exchange, or a listed one with up to `misreads` digits
-    misread by OCR ("800-820-0822" for 800-829-0922): a random number is that close to one of
-    the catalog's few dozen numbers about once in 100,000 draws."""
+    misread by OCR. A damaged scan allows two ("800-820-0822" for 800-829-0922; a random number
+    is that close to one of the catalog's few dozen about once in 100,000 draws); a clean page
+    one, since there a near miss is more likely a look-alike than a misread."""
     if digits.startswith(_IRS_EXCHANGE):
         return True
     return any(sum(a != b for a, b in zip(digits, k, strict=True)) <= misreads for k in known)
@@ -734,7 +736,7 @@ def _phone_signals(letter: _Letter, api: CatalogAPI) -> list[ScamSignal]:
             irs = irs or m
         elif api.is_pca_phone is not None and api.is_pca_phone(number):
             collector = True
-        elif _irs_like(number.replace("-", ""), api.irs_numbers):
+        elif _irs_like(number.replace("-", ""), api.irs_numbers, 2 if letter.noisy else 1):
             continue  # neither vouches for the letter nor counts against it
         else:
             unknown = unknown or m

@@ -983,9 +983,12 @@ def test_words_run_together_are_not_a_web_address() -> None:
     assert "web_address_not_gov" in _codes("Visit irs-refund.tax to claim it.")
 
 
-def test_irs_number_with_two_digits_misread_is_not_unknown() -> None:
+def test_irs_number_with_two_digits_misread_on_a_damaged_scan_is_not_unknown() -> None:
     _catalog_or_skip()
-    assert "phone_unknown_only" not in codes(assess("Phone 800-820-0822 Your caller ID 1234"))
+    line = "Phone 800-820-0822 Your caller ID 1234"
+    damaged = _damaged("We changed your return.\n" * 12 + line)
+    assert "phone_unknown_only" not in codes(assess(damaged))
+    assert "phone_unknown_only" in codes(assess(line))  # on a clean page, a look-alike
     assert "phone_unknown_only" in codes(assess("Call our agent at 302-555-0147 today."))
 
 
