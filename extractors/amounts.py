@@ -79,7 +79,9 @@ def _in_table_column(page: Page, line: Line) -> bool:
 
 # An amount the words after it name as taxes owed: "FAILURE TO PAY $1,823.38 IN FEDERAL TAXES",
 # "you owe 2,467 in back taxes". Weaker than a label before the amount.
-_TAXES_AFTER = re.compile(r"^\s*in\s+(?:(?:unpaid|back|federal|owed)\s+)*tax(?:es)?\b", re.I)
+_TAXES_AFTER = re.compile(
+    r"^\s*in\s+(?:(?:unpaid|back|federal|owed)[,.]?\s+)*tax(?:es)?\b", re.IGNORECASE
+)
 TAXES_AFTER_WEIGHT = 0.7
 
 
@@ -107,6 +109,7 @@ def _named_after(ctx: Context) -> list[Candidate]:
 
 def amount_due(ctx: Context) -> Candidate | None:
     found: list[Candidate] = []
+    cut: list[Candidate] = []  # read with their cents unreadable
     for page, i, line, hit in ctx.labelled("amount_due"):
         if _CONDITION_BEFORE.search(line.text[max(0, hit.start - 12) : hit.start]):
             continue
@@ -158,10 +161,11 @@ def amount_due(ctx: Context) -> Candidate | None:
             score = hit.weight * DECAY.get(slot.distance, 0.6)
             if not money.has_symbol and not money.has_cents:
                 score *= 0.5
-            if not money.has_cents and re.match(
-                r"[.,]\s?\S|\s\d{2}(?!\d)", slot.line.text[span.end :]
-            ):
-                score *= 0.6  # "$6, 710. Se", "$8,470 47": the cents are there but unreadable
+            lost_cents = not money.has_cents and re.match(
+                r"[.,]\s?\S|\s\d(?:\d(?!\d)|[A-Za-z])", slot.line.text[span.end :]
+            )
+            if lost_cents:
+                score *= 0.6  # "$6, 710. Se", "$8,470 47", "$1,081 7Bir": unreadable cents
             conf = slot.line.span_confidence(span.start, span.end)
             found.append(
                 Candidate(
@@ -173,8 +177,17 @@ def amount_due(ctx: Context) -> Candidate | None:
                     "amount_due",
                 )
             )
+            if lost_cents:
+                cut.append(found[-1])
             break
     found += _named_after(ctx)
+    # A reading whose cents OCR lost ("$1,081 7Bir") supports the one full reading of the same
+    # dollars elsewhere ("$1,081.75") instead of competing with it as $1,081.00.
+    for c in cut:
+        full = {o.value for o in found if o not in cut and o.value != c.value}
+        same = [v for v in full if int(v) == c.value]
+        if len(same) == 1:
+            c.value = same[0]
     if not found:
         return None
     by_value: dict[object, list[Candidate]] = defaultdict(list)

@@ -120,6 +120,11 @@ def test_amount_with_unreadable_cents_loses_to_the_agreeing_readings() -> None:
         [(40, "Pay the amount due of $8,470.47 by April 8, 2019.")],
     ]
     assert str(_amount(rows)) == "8470.47"
+    # The cut reading supports the full one instead of standing as a rival $8,470.00.
+    assert extract(doc(rows)).conflicts == []
+    owe = [[(40, "Our records show you owe $1,081 7Bir in unpaid taxes")], [(40, "")]]
+    owe += [[(40, "Pay in the amount of $1,081.75.")]]
+    assert str(_amount(owe)) == "1081.75"
 
 
 def test_refund_sentence_below_an_owe_label_is_not_the_amount_due() -> None:
