@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from ingest.document import Line, Page
 
-from .base import Candidate, Context
+from .base import Candidate, Context, in_prose
 from .parse import Money, find_dates, find_money
 
 DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
@@ -58,14 +58,6 @@ def _filler_only(text: str) -> bool:
         text = text[: d.start] + " " + text[d.end :]
     words = re.findall(r"[A-Za-z]+", text)
     return all(w.lower() in _FILLER for w in words)
-
-
-def _is_prose(text: str, start: int, end: int) -> bool:
-    """The label sits in a sentence: more than a few words besides it, or words after it that are
-    not filler ("... of the unpaid amount due per month")."""
-    before = re.findall(r"[A-Za-z]+", text[:start])
-    after = [w for w in re.findall(r"[A-Za-z]+", text[end:]) if w.lower() not in _FILLER]
-    return len(before) + len(after) > 4 or bool(after and before)
 
 
 def _in_table_column(page: Page, line: Line) -> bool:
@@ -127,10 +119,12 @@ def amount_due(ctx: Context) -> Candidate | None:
             continue  # "Previous amount due", "Prior balance due": an earlier figure
         if any(h.start <= hit.start and h.end >= hit.end and h.weight >= 0.8 for h in items):
             continue  # "Amount you owed" (past tense) is a billing line, not the total
-        prose = _is_prose(line.text, hit.start, hit.end)
+        prose = in_prose(line.text, hit.start, hit.end, _FILLER)
         for slot in ctx.slots(page, i, hit.end):
-            if prose and slot.distance not in (0, 2):
-                break  # a label mid-sentence owns no table cell beside or rows below
+            if prose and slot.distance == 1:
+                continue  # a label mid-sentence owns no table cell beside it,
+            if prose and slot.distance > 2:
+                break  # nor rows below the line its sentence runs on to
             dates = find_dates(slot.line.text)
             spans = [
                 s

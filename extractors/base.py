@@ -8,6 +8,7 @@ whose fuzzy operators tolerate the one-letter OCR slips ("Amoumt due") that brea
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import tomllib
 import types
@@ -233,6 +234,17 @@ class Context:
                     continue
                 out.append(Slot(page, ln, 0, gap + 1))
         return out
+
+
+def in_prose(
+    text: str, start: int, end: int, filler: frozenset[str] | set[str] = frozenset()
+) -> bool:
+    """Whether the label at [start, end) sits in a sentence: more than a few words besides it, or
+    words both before and after it ("... for this tax year, then continue ..."). Such a label owns
+    a value on its own line or where the sentence runs on, not a table cell beside it."""
+    before = re.findall(r"[A-Za-z]+", text[:start])
+    after = [w for w in re.findall(r"[A-Za-z]+", text[end:]) if w.lower() not in filler]
+    return len(before) + len(after) > 4 or bool(after and before)
 
 
 def field_from(c: Candidate | None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import re
 
 from ingest.document import Line, Page
 
-from .base import Candidate, Context
+from .base import Candidate, Context, in_prose
 from .parse import find_dates, find_years
 
 _FORM_YEAR = re.compile(r"(?<![\d/])((?:19|20)\d{2})\s+Form\s+\d", re.IGNORECASE)
@@ -39,7 +39,10 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
         # A date under a "Tax year" header is some other field's value (the notice date);
         # only period labels ("Tax period ended") own the dates below them.
         periodic = bool(_PERIOD_LABEL.search(line.text[hit.start : hit.end]))
+        prose = in_prose(line.text, hit.start, hit.end)
         for slot in ctx.slots(page, i, hit.end, rows_below=2):
+            if prose and slot.distance == 1:
+                continue  # "... for this tax year, then ..." owns no cell beside the sentence
             vals = _values(slot.line.text, slot.start, dates=slot.distance < 2 or periodic)
             if slot.distance == 0 and not vals:
                 below = ctx.next_line(page, line)

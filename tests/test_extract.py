@@ -285,3 +285,15 @@ def test_earlier_notice_and_prose_amounts_raise_no_false_conflict() -> None:
     assert str(result.fields.notice_date.value) == "2020-03-10"
     assert str(result.fields.amount_due.value) == "1552.91"
     assert result.conflicts == []
+
+
+def test_tax_year_in_a_sentence_owns_no_cell_beside_it() -> None:
+    rows: list[Row] = [
+        [(380, "Tax year"), (470, "2015")],
+        [(380, "Notice date"), (470, "August 31, 2017")],
+        [
+            (40, "place for this tax year, then continue with that agreement."),
+            (340, "Amount due by September 21, 2017"),
+        ],
+    ]
+    assert extract(doc(rows)).fields.tax_years.value == [2015]
