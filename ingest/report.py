@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from classifiers.scam import UNCERTAIN_NOTE
+
 from .record import CaseRecord
 
 VERDICT_WORDS = {
@@ -43,8 +45,11 @@ def summary(record: CaseRecord) -> str:
     )
     for s in record.scam.signals[:5]:
         sign = "+" if s.weight > 0 else "-"
-        message = s.message.rstrip(".")
-        out.append(f"    {sign} {message}" + (f': "{s.evidence}"' if s.evidence else ""))
+        # A marker read from a damaged part of the scan: its caveat reads after the evidence.
+        message, doubtful, _ = s.message.partition(UNCERTAIN_NOTE)
+        message = message.rstrip(".")
+        note = UNCERTAIN_NOTE if doubtful else ""
+        out.append(f"    {sign} {message}" + (f': "{s.evidence}"' if s.evidence else "") + note)
     if record.scam.verdict != "genuine":
         out.append(
             "    What to do: verify by calling the IRS at 800-829-1040 or in your IRS online "

@@ -1008,3 +1008,13 @@ def test_missing_notice_number_weighs_half_on_a_damaged_scan() -> None:
     noisy = next(s for s in damaged.signals if s.code == "notice_code_missing")
     assert noisy.weight == clean.weight * scam.NOISY_ABSENCE
     assert damaged.verdict == "genuine"
+
+
+def test_summary_puts_the_damaged_scan_caveat_after_the_evidence() -> None:
+    from ingest.record import CaseRecord, Source
+    from ingest.report import summary
+
+    text = _damaged(GENUINE_CP14_BODY + "Make your check payable to the United States Cae\n")
+    record = CaseRecord(id="x", source=Source(sha256="x"), scam=assess(text))
+    line = next(x for x in summary(record).splitlines() if "someone other than" in x)
+    assert line.endswith('Cae"' + scam.UNCERTAIN_NOTE)
