@@ -15,7 +15,7 @@ import pdfplumber
 import pytest
 from PIL import Image, ImageSequence
 
-from fixtures.data import fmt_date, money
+from fixtures.data import fmt_date, label_amount, money
 from fixtures.families import FAMILIES
 from fixtures.generator import SAMPLE_PLANS, Plan, build_letter, generate, main
 from fixtures.genuine import GENUINE
@@ -280,3 +280,9 @@ def test_cli(tmp_path: Path) -> None:
     labels = [json.loads(x) for x in (out / "labels.jsonl").read_text().splitlines()]
     assert [x["format"] for x in labels] == ["png", "png"]
     assert all((out / x["file"]).is_file() for x in labels)
+
+
+def test_label_amount_matches_the_printed_negative() -> None:
+    """A negative total prints as -$26.82; its label must say -26.82, not floor-divided -27.18."""
+    assert label_amount(-2682) == "-26.82" and money(-2682) == "-$26.82"
+    assert label_amount(107521) == "1075.21" and label_amount(None) is None
