@@ -188,6 +188,22 @@ def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
             add(canonical, page, line, m.start("code"), m.end("code"), labelled, sure)
     if not scores:
         return None, False
+    # An unknown code one character off a catalog code the letter also prints about as strongly
+    # ("CP591" on page 2, "CP501" on page 1) is a misread of it: its reading supports the known
+    # code. A scam's invented "CP2001" in the reference box beside a passing "CP2000" in the body
+    # stays itself: the mention is far weaker than the box.
+    known = [k for k in scores if catalog.get(k) is not None]
+    for code in [k for k in scores if catalog.get(k) is None]:
+        mine = max(c.confidence for c in scores[code])
+        near = [
+            k
+            for k in known
+            if _one_off(code, k) and max(c.confidence for c in scores[k]) >= 0.8 * mine
+        ]
+        if len(near) == 1:
+            for c in scores.pop(code):
+                c.value = near[0]
+                scores[near[0]].append(c)
 
     def strength(cs: list[Candidate]) -> float:
         return max(c.confidence for c in cs) + 0.05 * min(len(cs) - 1, 4)
@@ -196,3 +212,7 @@ def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
     top = max(best, key=lambda c: c.confidence)
     top.confidence = min(1.0, strength(best))
     return top, catalog.get(top.value) is not None
+
+
+def _one_off(a: str, b: str) -> bool:
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1

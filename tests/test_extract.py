@@ -297,3 +297,15 @@ def test_tax_year_in_a_sentence_owns_no_cell_beside_it() -> None:
         ],
     ]
     assert extract(doc(rows)).fields.tax_years.value == [2015]
+
+
+def test_unknown_code_one_off_a_printed_catalog_code_is_its_misread() -> None:
+    rows: list[Row] = [[(380, "Notice name CP501."), (470, "")]]
+    page2: list[Row] = [[(380, "Notice CP591 | Notice date March 17, 2025")]]
+    assert extract(doc(rows, page2)).fields.notice_code.value == "CP501"
+    # A scam's own code in its reference box is not swapped for a real code it mentions.
+    scam: list[Row] = [
+        [(380, "Notice CP2001")],
+        [(40, "This is about the CP2000 we may have sent you.")],
+    ]
+    assert extract(doc(scam)).fields.notice_code.value == "CP2001"
