@@ -108,6 +108,8 @@ class Part:
 
 def split(doc: Document) -> tuple[list[Part], list[Gap]]:
     """The letters in a document, in page order, and the decision at every gap."""
+    if sum(not _blank(p) for p in doc.pages) <= 1:  # nothing to cut: skip reading the fields
+        return [Part(list(doc.pages))], []
     cues = [page_cues(p) for p in doc.pages]
     content = [i for i, c in enumerate(cues) if not c.blank]
     if len(content) <= 1:
@@ -180,9 +182,12 @@ def judge(p: PageCues, q: PageCues, before: int, after: int) -> Gap:
     return Gap(before, after, cut, round(chance if cut else 1.0 - chance, 3), why)
 
 
+def _blank(page: Page) -> bool:
+    return sum(1 for w in page.words if any(ch.isalnum() for ch in w.text)) < BLANK_WORDS
+
+
 def page_cues(page: Page) -> PageCues:
-    words = sum(1 for w in page.words if any(ch.isalnum() for ch in w.text))
-    if words < BLANK_WORDS:
+    if _blank(page):
         return PageCues(blank=True)
     from extractors import extract
 
