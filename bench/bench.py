@@ -20,7 +20,7 @@ Prints a table and writes bench/results.json. It measures, on the same pages:
               (RSS) sums count pages that forked workers share with their forkserver once per
               process; the proportional (PSS) total counts them once.
 Speed is measured here, never in a unit test. Run it on an otherwise idle machine; the whole run
-takes about 15 minutes on 2 cores (`--memory-letters 200` for a quicker one).
+takes about 25 minutes on 2 cores (`--memory-letters 200` for a quicker one).
 """
 
 from __future__ import annotations
