@@ -186,10 +186,9 @@ def file_cmd(
     for k, record in enumerate(records, 1):
         if len(records) > 1:
             first, last = record.source.page_range or [0, 0]
-            click.echo(
-                f"{'' if k == 1 else chr(10)}== Letter {k} of {len(records)}: "
-                f"pages {first}-{last} =="
-            )
+            if k > 1:
+                click.echo()
+            click.echo(f"== Letter {k} of {len(records)}: pages {first}-{last} ==")
         click.echo(summary(record))
 
 
@@ -377,6 +376,7 @@ def split_cmd(
     Each letter is written as <name>_p<first>-<last>.pdf; PDF pages are copied unchanged. A cut
     the reader was unsure of is marked "check" with the reason: look at those pages first.
     """
+    from .split import DOUBT
     from .stacks import split_file
 
     pieces = split_file(scan, out_dir, options=_options(page_timeout, jobs, None, **limits))
@@ -384,7 +384,7 @@ def split_cmd(
         rec = piece.record
         code = rec.fields.notice_code.value or rec.notice.title or "unknown letter"
         dated = rec.fields.notice_date.value
-        doubts = [r for r in rec.review.reasons if r.startswith("unsure whether")]
+        doubts = [r for r in rec.review.reasons if r.startswith(DOUBT)]
         line = f"{piece.path}  {code}" + (f", dated {dated}" if dated else "")
         click.echo(line + ("  [check: " + doubts[0] + "]" if doubts else ""))
     click.echo(f"{len(pieces)} letter(s) from {scan}", err=True)

@@ -29,6 +29,7 @@ from .document import Document, Page
 BLANK_WORDS = 8  # fewer words with a letter or digit: a separator sheet or an empty back side
 SURE = 0.9  # a cut (or a join) less likely than this sends both neighbours to review
 PRIOR = -0.5  # with no evidence, two pages with text are more likely one letter
+DOUBT = "unsure whether"  # how a review reason about a doubtful cut begins
 
 _DIGIT = r"[0-9Il|]{1,2}"
 _PAGE_OF = re.compile(rf"\bpage\s*({_DIGIT})\s*(?:of|af|0f|ot|o f)\s*({_DIGIT})\b", re.I)
@@ -77,7 +78,7 @@ class Gap:
         what = "a new letter starts" if self.cut else "the same letter goes on"
         why = "; ".join(self.reasons) or "no cue either way"
         return (
-            f"unsure whether {what} at page {self.after} "
+            f"{DOUBT} {what} at page {self.after} "
             f"({self.confidence:.0%}; {why}): check the page range"
         )
 
