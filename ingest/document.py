@@ -87,6 +87,7 @@ class Page:
     source: TextSource
     rotation: int = 0  # degrees the scan was turned to read upright
     warnings: list[str] = field(default_factory=list)
+    ink: float | None = None  # share of the scan covered by ink (ocr.ink); None: not measured
 
     @property
     def text(self) -> str:

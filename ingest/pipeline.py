@@ -218,6 +218,15 @@ def _process(src: sources.Source, opts: Options, deadline: float, cut: bool) -> 
             text_source=Document(part.pages).text_source,
             letters_in_file=len(parts),
         )
+    for part, record in zip(parts, records, strict=True):
+        if len(parts) > 1 and sum(len(ln.words) for p in part.pages for ln in p.lines) < (
+            MIN_LETTER_WORDS
+        ):  # a letter in the stack whose pages hold print that OCR could not read
+            err = NoTextError(f"No text could be read on pages {part.first}-{part.last}")
+            record.errors.append(ErrorInfo(code=err.code, message=err.one_line(), page=part.first))
+            record.status = "partial"
+            record.review.needed = True
+            record.review.reasons.insert(0, f"pages {part.first}-{part.last} could not be read")
     unread: dict[int, list[IngestError]] = {}
     for err in page_errors:  # with the letter the page sits in (or follows), else the first
         at = [
@@ -295,7 +304,9 @@ def _read_pages(
             if result.rotation in (90, 270):
                 width, height = height, width
             lines = build_lines(result.fragments)
-            return Page(raw.number, width, height, lines, "ocr", rotation=result.rotation)
+            return Page(
+                raw.number, width, height, lines, "ocr", rotation=result.rotation, ink=result.ink
+            )
 
         jobs = max(1, min(opts.jobs, len(src.pages)))
         if jobs == 1:

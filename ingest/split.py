@@ -10,7 +10,9 @@ would use, summed as log-odds:
   continuation header are the same letter);
 - a first-page look: a letterhead or an addressee block high on the page.
 Pages with next to no words (separator sheets, the empty back of a one-sided page) carry no
-evidence and belong to no letter unless they sit inside one.
+evidence and belong to no letter unless they sit inside one. A page with the ink of a page of
+print but no word read with confidence is not empty: it is a letter page OCR could not read, and
+counts as one (with no cues of its own; a readable page beside it hints at another document).
 
 Each cut has a confidence (the logistic of its score); a cut or a join below `SURE` is kept as
 decided but the letters on both sides of it go to review with the reason, so nobody files a
@@ -30,6 +32,11 @@ BLANK_WORDS = 8  # fewer words with a letter or digit: a separator sheet or an e
 SURE = 0.9  # a cut (or a join) less likely than this sends both neighbours to review
 PRIOR = -0.5  # with no evidence, two pages with text are more likely one letter
 DOUBT = "unsure whether"  # how a review reason about a doubtful cut begins
+# A page at least this inked (ocr.ink) with no word read with confidence is an unreadable page,
+# not an empty one: empty sheets measure under 0.00005, unreadable letter pages 0.0009 and up.
+INKED = 0.0005
+_SURE_WORD = 0.8  # a word read at this confidence or more is text, not noise
+_READS_WELL = 40  # words with a letter or digit: a page that clearly reads
 
 _DIGIT = r"[0-9Il|]{1,2}"
 _PAGE_OF = re.compile(rf"\bpage\s*({_DIGIT})\s*(?:of|af|0f|ot|o f)\s*({_DIGIT})\b", re.I)
@@ -52,6 +59,8 @@ class PageCues:
     """What one page says about where it sits in a letter."""
 
     blank: bool
+    unread: bool = False  # print on it, but nothing read: a letter page OCR could not read
+    words: int = 0
     marker: tuple[int, int | None] | None = None  # (k, n) of "Page k of n" or (k, None)
     code: str | None = None
     notice_date: date | None = None
@@ -178,23 +187,45 @@ def judge(p: PageCues, q: PageCues, before: int, after: int) -> Gap:
             cue(same, f"the same {label}")
     if q.first_look:
         cue(3.0, f"page {after} opens like a first page")
+    if p.unread != q.unread and max(p.words, q.words) >= _READS_WELL:
+        # one letter's pages share their print and paper: a page that reads beside one that
+        # cannot be read at all more likely belongs to another document
+        unread, read = (after, before) if q.unread else (before, after)
+        cue(1.5, f"page {unread} cannot be read while page {read} can")
     chance = 1.0 / (1.0 + math.exp(-score))
     cut = chance >= 0.5
     return Gap(before, after, cut, round(chance if cut else 1.0 - chance, 3), why)
 
 
+def _words(page: Page) -> int:
+    return sum(1 for w in page.words if any(ch.isalnum() for ch in w.text))
+
+
+def _unread(page: Page) -> bool:
+    """Inked like a page of print, yet not one word read with confidence."""
+    return (
+        page.ink is not None
+        and page.ink >= INKED
+        and _words(page) < BLANK_WORDS
+        and not any(w.confidence >= _SURE_WORD and len(w.text) >= 3 for w in page.words)
+    )
+
+
 def _blank(page: Page) -> bool:
-    return sum(1 for w in page.words if any(ch.isalnum() for ch in w.text)) < BLANK_WORDS
+    return _words(page) < BLANK_WORDS and not _unread(page)
 
 
 def page_cues(page: Page) -> PageCues:
     if _blank(page):
         return PageCues(blank=True)
+    if _unread(page):
+        return PageCues(blank=False, unread=True)
     from extractors import extract
 
     fields = extract(Document([replace(page, number=1)])).fields
     return PageCues(
         blank=False,
+        words=_words(page),
         marker=_marker(page),
         code=_sure(fields.notice_code),
         notice_date=_sure(fields.notice_date),

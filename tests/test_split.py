@@ -6,17 +6,20 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
+from PIL import Image, ImageDraw
 
 from conftest import SAMPLES
 from fixtures.generator import Plan, generate
 from fixtures.stacks import make_stacks
+from ingest import ocr
 from ingest.batch import run_batch
 from ingest.cli import main
 from ingest.document import Document, Line, Page, Word
-from ingest.pipeline import Options, read_file, read_letter
+from ingest.pipeline import Options, letter_records, read_file, read_letter
 from ingest.split import SURE, split
 
 
@@ -106,6 +109,43 @@ def test_blank_pages_belong_to_no_letter() -> None:
     second = _page(3, "Page 1 of 1 Notice CP501 reminder you still owe tax for 2021 now")
     parts, _ = split(Document([first, blank, second]))
     assert [(p.first, p.last) for p in parts] == [(1, 1), (3, 3)]
+
+
+def test_an_unreadable_page_is_a_letter_page_not_a_blank_one() -> None:
+    """Print that OCR could not read (ink, no confident word) must not vanish like a blank
+    sheet: it becomes a letter of its own, sent to review, beside the readable ones."""
+    first = _page(1, "Page 1 of 1 Notice CP14 we show you owe tax for 2022 please pay it now")
+    first.lines += [  # enough text to read as a well-read page
+        Line([Word(w, (72.0, 340.0 + 12 * i, 100.0, 350.0 + 12 * i), 0.9, "ocr")])
+        for i, w in enumerate(("amount", "due", "by", "the", "date") * 8)
+    ]
+    damaged = _page(2, "")
+    damaged.ink = 0.01
+    damaged.lines = [Line([Word("Mie", (72.0, 300.0, 90.0, 310.0), 0.03, "ocr")])]
+    empty = _page(3, "")
+    empty.ink = 0.00001
+    second = _page(4, "Page 1 of 1 Notice CP501 reminder you still owe tax for 2021 now")
+    parts, gaps = split(Document([first, damaged, empty, second]))
+    assert [(p.first, p.last) for p in parts] == [(1, 1), (2, 2), (4, 4)]
+    assert any("cannot be read" in r for g in gaps for r in g.reasons)
+
+    records = letter_records(parts)
+    assert records[1].review.needed
+
+
+def test_an_empty_sheet_is_not_sent_to_tesseract() -> None:
+    """An empty noisy sheet costs tesseract seconds and gives nothing: no ink, no run (the
+    command given here does not exist, so a run would fail)."""
+    noise = np.random.default_rng(1).normal(246, 3, (1100, 850)).clip(0, 255).astype(np.uint8)
+    sheet = Image.fromarray(noise, "L")
+    assert ocr.ink(sheet) < ocr.NO_INK
+    page = ocr.ocr_page(sheet, scale=72 / 100, page=1, cmd="/nonexistent/tesseract")
+    assert page.fragments == [] and page.ink is not None
+
+    printed = Image.new("L", (850, 1100), 255)
+    draw = ImageDraw.Draw(printed)
+    draw.text((100, 300), "Page 3 of 3", fill=0, font_size=24)
+    assert ocr.ink(printed) >= ocr.NO_INK
 
 
 def test_batch_writes_every_letter_of_a_stack_and_resumes(
