@@ -12,7 +12,7 @@ would use, summed as log-odds:
 Pages with next to no words (separator sheets, the empty back of a one-sided page) carry no
 evidence and belong to no letter unless they sit inside one. A page with the ink of a page of
 print but no word read with confidence is not empty: it is a letter page OCR could not read, and
-counts as one (with no cues of its own; a readable page beside it hints at another document).
+counts as one (with no cues of its own).
 
 Each cut has a confidence (the logistic of its score); a cut or a join below `SURE` is kept as
 decided but the letters on both sides of it go to review with the reason, so nobody files a
@@ -36,15 +36,15 @@ DOUBT = "unsure whether"  # how a review reason about a doubtful cut begins
 # not an empty one: empty sheets measure under 0.00005, unreadable letter pages 0.0009 and up.
 INKED = 0.0005
 _SURE_WORD = 0.8  # a word read at this confidence or more is text, not noise
-_READS_WELL = 40  # words with a letter or digit: a page that clearly reads
 
 _DIGIT = r"[0-9Il|]{1,2}"
 _PAGE_OF = re.compile(rf"\bpage\s*({_DIGIT})\s*(?:of|af|0f|ot|o f)\s*({_DIGIT})\b", re.I)
 _PAGE_ALONE = re.compile(rf"^\W*page\s*({_DIGIT})\W*$", re.I)
-# How a first page opens, read loosely (OCR): a letterhead, a greeting, an e-mail's header, an
-# address (a state and ZIP code, or a number and a street).
+# How a first page opens, read loosely (OCR): a letterhead (an agency's name), a greeting, an
+# e-mail's header, an address (a state and ZIP code, or a number and a street).
 _OPENINGS = (
-    re.compile(r"internal\W+reven|revenue\W+serv|treasury", re.I),
+    re.compile(r"internal\W+rev|revenue\W+serv|treasury", re.I),
+    re.compile(r"\b(?:agency|bureau|division|department)\b", re.I),
     re.compile(r"^\W*dear\b", re.I),
     re.compile(r"^\W*(?:from|subject|sent)\s*[:;.,]", re.I),
     re.compile(r"\b[A-Z]{2}\W{1,3}\d{5}(?:-\d{4})?\b"),
@@ -60,7 +60,6 @@ class PageCues:
 
     blank: bool
     unread: bool = False  # print on it, but nothing read: a letter page OCR could not read
-    words: int = 0
     marker: tuple[int, int | None] | None = None  # (k, n) of "Page k of n" or (k, None)
     code: str | None = None
     notice_date: date | None = None
@@ -187,11 +186,9 @@ def judge(p: PageCues, q: PageCues, before: int, after: int) -> Gap:
             cue(same, f"the same {label}")
     if q.first_look:
         cue(3.0, f"page {after} opens like a first page")
-    if p.unread != q.unread and max(p.words, q.words) >= _READS_WELL:
-        # one letter's pages share their print and paper: a page that reads beside one that
-        # cannot be read at all more likely belongs to another document
-        unread, read = (after, before) if q.unread else (before, after)
-        cue(1.5, f"page {unread} cannot be read while page {read} can")
+    for page, c in ((before, p), (after, q)):
+        if c.unread:  # no weight: pages of one damaged letter often read unevenly
+            why.append(f"page {page} cannot be read")
     chance = 1.0 / (1.0 + math.exp(-score))
     cut = chance >= 0.5
     return Gap(before, after, cut, round(chance if cut else 1.0 - chance, 3), why)
@@ -225,7 +222,6 @@ def page_cues(page: Page) -> PageCues:
     fields = extract(Document([replace(page, number=1)])).fields
     return PageCues(
         blank=False,
-        words=_words(page),
         marker=_marker(page),
         code=_sure(fields.notice_code),
         notice_date=_sure(fields.notice_date),

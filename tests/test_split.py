@@ -127,7 +127,7 @@ def test_an_unreadable_page_is_a_letter_page_not_a_blank_one() -> None:
     second = _page(4, "Page 1 of 1 Notice CP501 reminder you still owe tax for 2021 now")
     parts, gaps = split(Document([first, damaged, empty, second]))
     assert [(p.first, p.last) for p in parts] == [(1, 1), (2, 2), (4, 4)]
-    assert any("cannot be read" in r for g in gaps for r in g.reasons)
+    assert any("page 2 cannot be read" in r for g in gaps for r in g.reasons)
 
     records = letter_records(parts)
     assert records[1].review.needed
