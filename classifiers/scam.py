@@ -558,8 +558,10 @@ def _followed_by(text: str, pos: int, targets: tuple[str, ...]) -> bool:
 
 
 # "United States ...", "U.S. ..." or "US, ...", not the pronoun "us".
+# OCR may strew specks read as stray marks or digits before it ("payable to 9 the 2 United").
 _US_THEN = re.compile(
-    r"\s*:?\s*(?:the\s+)?(?:united\s+states|u\.\s?s\.?|(?-i:US)\b)['\".,]*\s+(\S*)",
+    r"\s*:?\s*(?:(?:[^\sA-Za-z]{1,2}|the)\s+){0,3}"
+    r"(?:united\s+states|u\.\s?s\.?|(?-i:US)\b)['\".,]*\s+(\S*)",
     re.IGNORECASE,
 )
 # The payee's name: up to the next punctuation, across one line break (a stub line may wrap).

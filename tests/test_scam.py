@@ -883,6 +883,15 @@ def test_garbled_treasury_stub_on_a_genuine_letter_is_not_a_scam(stub: str) -> N
     assert "damaged part of the scan" in payee.message
 
 
+def test_specks_before_united_states_do_not_make_another_payee() -> None:
+    """Seed 610001's CP501 stub: specks read as '9' and '2' before a garbled Treasury."""
+    stub = "# Make yout check or money order payable to 9 the 2 United States eae Pre : '"
+    result = assess(GENUINE_HEADER + "\n" + stub + "\n")
+    assert result.verdict == "genuine", result.signals
+    payee = next(s for s in result.signals if s.code == "payee_not_treasury")
+    assert payee.weight <= scam.UNCERTAIN_WEIGHT
+
+
 def test_readable_other_payee_after_united_states_is_still_certain() -> None:
     stub = "Make your check payable to United States Tax Settlement Office, P.O. Box 12."
     result = assess(_damaged("Pay $900 now.\n" + stub))
