@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageChops, ImageFilter
 
 from .document import Word
 from .errors import FileTimeoutError, OcrError, OcrTimeoutError, TesseractMissingError
@@ -45,6 +45,14 @@ _GOOD_WORD = re.compile(r"^[A-Za-z]{3,}[.,:;]?$")
 # The environment variable that names another tesseract binary; read once by Options, never here.
 TESSERACT_ENV = "IRS_INGEST_TESSERACT"
 TEMP_PREFIX = "irs-ingest-"
+# A grey scan with sensor noise and dust (a poor scanner, an old copier) misleads tesseract's
+# global threshold; a 3x3 median filter removes both and keeps stroke edges. Measured on the
+# generator's heavily degraded letters (dev corpora): notice code 76 -> 94%, notice date 65 -> 98%,
+# taxpayer name 17 -> 78%. Clean, light and fax scans measure 0 here and are left as they are.
+NOISY = 2  # median grey step between horizontal neighbours; noisy scans measure 4-9
+# Tesseract re-reads each poorly recognised line inverted, for white-on-black print; letters have
+# none worth it, and on a damaged page that doubles the work (same words, a quarter less time).
+_TESS_CONFIG = ["-c", "tessedit_do_invert=0"]
 # Ink: the share of a page (margins left out) darker than its paper by a clear step, measured at
 # about 75 dpi so that scanner noise and dust average out while a pen or toner stroke does not.
 # Empty sheets here measure under 0.00005, a page with one short line about 0.001; below NO_INK
@@ -187,6 +195,7 @@ def ocr_page(
         if folder is None:
             folder = stack.enter_context(private_folder())
         run = _Runner(cmd or default_command(), folder, page, deadline, timeout)
+        image = _clean(image)
         result = _read(run, image, scale, lang)
         result.ink = cover
         if result.quality >= MIN_GOOD_WORD_RATIO and not result.vertical:
@@ -208,6 +217,28 @@ def ocr_page(
         except OcrError:
             pass  # the page was read once; only the second opinions failed or ran out of time
         return best
+
+
+def noise(image: Image.Image) -> float:
+    """Median grey step between horizontal neighbours: 0 on a clean scan (paper is flat, and most
+    pixels sit beside one of the same grey), several levels on a noisy one. A black-and-white
+    page (a fax) has no grey noise to remove: 0."""
+    if image.mode == "1":
+        return 0.0
+    grey = image.convert("L")
+    hist = ImageChops.difference(grey, ImageChops.offset(grey, 1, 0)).histogram()
+    half, seen = sum(hist) / 2, 0
+    for step, count in enumerate(hist):
+        seen += count
+        if seen >= half:
+            return float(step)
+    return 0.0
+
+
+def _clean(image: Image.Image) -> Image.Image:
+    if noise(image) < NOISY:
+        return image
+    return image.convert("L").filter(ImageFilter.MedianFilter(3))
 
 
 def ink(image: Image.Image) -> float:
@@ -353,7 +384,9 @@ def stop_all() -> None:
 
 
 def _read(run: _Runner, image: Image.Image, scale: float, lang: str) -> OcrPage:
-    tsv = run(image, ["-l", lang, "-c", "tessedit_create_tsv=1", "--psm", "3"], ".tsv")
+    tsv = run(
+        image, ["-l", lang, "-c", "tessedit_create_tsv=1", "--psm", "3", *_TESS_CONFIG], ".tsv"
+    )
     try:
         data = _pytesseract().pytesseract.file_to_dict(tsv, "\t", -1)
         data["text"]  # noqa: B018 - a TSV without its header row is not tesseract's
