@@ -403,6 +403,8 @@ def _catalog_api() -> CatalogAPI | None:
 
 def _normalise(text: str) -> str:
     s = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    if not s.isascii():  # OCR's stray accents ("will néver ask") must not hide a word
+        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
     s = _DEHYPHEN.sub(r"\1\2", s)
     s = _SPACES.sub(" ", s)
     s = _LINE_EDGES.sub("\n", s)

@@ -892,6 +892,20 @@ def test_specks_before_united_states_do_not_make_another_payee() -> None:
     assert payee.weight <= scam.UNCERTAIN_WEIGHT
 
 
+def test_a_denial_with_an_ocr_accent_is_still_a_denial() -> None:
+    """Seed 620001's heavy CP40: 'will néver ask you to pay with a gift card' read as a demand."""
+    text = (
+        GENUINE_HEADER
+        + "\nThe agency will néver ask you to pay with a gift card, prepaid debit card or wire "
+        "transfer, and it can't threaten you with arrest.\n"
+    )
+    result = assess(text)
+    assert result.verdict == "genuine", result.signals
+    assert not {"pay_gift_card", "pay_prepaid_card"} & {
+        s.code for s in result.signals if s.weight > 0
+    }
+
+
 def test_readable_other_payee_after_united_states_is_still_certain() -> None:
     stub = "Make your check payable to United States Tax Settlement Office, P.O. Box 12."
     result = assess(_damaged("Pay $900 now.\n" + stub))
