@@ -31,6 +31,11 @@ def _dates_from(page: Page, line: Line, start: int) -> tuple[list[Span], Line]:
     below = Context.next_line(page, line)
     if below is None:
         return [], line
+    if not line.text[start:].strip():
+        # "... you must pay $6,667.61 by | February 16, 2023.": the label ends the line and the
+        # sentence runs on with the date
+        spans = [s for s in find_dates(below.text) if not below.text[: s.start].strip()]
+        return spans[:1], below
     # "... hear from us by April 8," / "2019 at 1-800-..." : a date broken over two lines.
     joined = line.text + " " + below.text
     spans = [s for s in find_dates(joined) if start <= s.start < len(line.text)]

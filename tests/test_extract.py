@@ -154,6 +154,15 @@ def test_deadline_with_a_time_of_day() -> None:
     assert str(extract(doc(rows)).fields.response_date.value) == "2019-08-15"
 
 
+def test_deadline_wrapped_onto_the_next_line() -> None:
+    rows: list[Row] = [
+        [(380, "02/06/2023")],
+        [(40, "To stop the seizure of your bank accounts you must pay $6,667.61 by")],
+        [(40, "February 16, 2023. Call us today.")],
+    ]
+    assert str(extract(doc(rows)).fields.response_date.value) == "2023-02-16"
+
+
 def _billing(penalty: str) -> list[Row]:
     return [
         [(380, "Notice"), (470, "CP14")],
