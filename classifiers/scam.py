@@ -101,6 +101,12 @@ CONTEXT_JUNK = 2
 CONTEXT_BEFORE = 120
 CONTEXT_AFTER = 40
 UNCERTAIN_WEIGHT = 1.0
+# A short line asking whether the notice is real, or warning of scams, heads the section where a
+# genuine letter quotes the threats scammers make; hits up to this far after it are not certain.
+WARNING_SECTION_CHARS = 300
+_WARNING_HEADING = re.compile(
+    r"^[^\n]*(?:\b(?:notice|letter)\s+real\b|\bscams?\b|\bbeware\b)[^\n]*$", re.I | re.M
+)
 # On a damaged scan, absence is weak evidence: a notice number or IRS phone may be there but
 # unreadable, so "no notice number" and "only unknown phones" count this much of their weight.
 NOISY_ABSENCE = 0.5
@@ -511,6 +517,8 @@ class _Letter:
     def uncertain(self, start: int, end: int) -> bool:
         """On a damaged scan, whether the hit at [start, end) sits among unreadable tokens or
         just after a strong denial that OCR may have cut off from it."""
+        if self._in_warning_section(start):
+            return True
         if not self.noisy:
             return False
         lo, hi = max(0, start - CONTEXT_BEFORE), min(len(self.text), end + CONTEXT_AFTER)
@@ -524,6 +532,15 @@ class _Letter:
         if self.lex.strong_negator.search(self.text, lo, start):
             return True
         return _junk_tokens(self.text[lo:hi])[0] >= CONTEXT_JUNK
+
+    def _in_warning_section(self, start: int) -> bool:
+        """Whether the hit follows a scam-warning heading ("Is this notice real?"): genuine
+        letters list the scammers' threats there, and OCR may have lost the "never" that denies
+        them. Such a hit is not certain, whatever the rest of the scan."""
+        lo = max(0, start - WARNING_SECTION_CHARS)
+        return any(
+            len(m.group().split()) <= 8 for m in _WARNING_HEADING.finditer(self.text, lo, start)
+        )
 
     @cached_property
     def first_lines(self) -> str:
@@ -588,7 +605,7 @@ def _doubtful_payee(letter: _Letter, pos: int) -> bool:
     names is the Treasury, so the rest must read as another name ("United States Tax Settlement
     Office"); a fragment ("United States Cae"), words that trail off in lower case ("Cae the
     ate") or nothing at all ("the US, pean") are more likely the Treasury misread. "payable to."
-    names no one. On a damaged scan any payee must read as a name.
+    names no one. Any payee must read as a name ("the Uni ahin tr tha" is a damaged line).
     """
     text = letter.text
     if text[pos : pos + 1] == "." or text[pos : pos + 2] == " .":
@@ -599,10 +616,8 @@ def _doubtful_payee(letter: _Letter, pos: int) -> bool:
         if len(rest) == 1 and (letter.noisy or len(_letters(rest[0])) <= 3):
             return True  # "United States Cae", "United States Samide": a fragment
         return not rest or not _name_like(rest)
-    if letter.noisy:
-        name = _PAYEE_NAME.match(text, pos).group().split()
-        return not _name_like(name[:4])
-    return False
+    name = _PAYEE_NAME.match(text, pos).group().split()
+    return not _name_like(name[:4])
 
 
 _CONNECTORS = frozenset(["of", "the", "and", "&", "for", "de"])

@@ -906,6 +906,32 @@ def test_a_denial_with_an_ocr_accent_is_still_a_denial() -> None:
     }
 
 
+def test_a_payee_that_does_not_read_as_a_name_is_not_certain() -> None:
+    """Seed 640001's faxed CP90: a stub line OCR garbled, on a scan clean enough elsewhere."""
+    stub = "* Make your check or money order payable to the Uni ahin tr tha Itt monn Moan"
+    result = assess(GENUINE_HEADER + "\n" + stub + "\n")
+    assert result.verdict == "genuine", result.signals
+    payee = next(s for s in result.signals if s.code == "payee_not_treasury")
+    assert payee.weight <= scam.UNCERTAIN_WEIGHT
+
+
+def test_a_threat_under_a_scam_warning_heading_is_not_certain() -> None:
+    """Seed 640001's heavy CP75: OCR lost the "won't" of the IRS's own warning."""
+    text = (
+        GENUINE_HEADER
+        + "\nIs this notice real?\nean eee as yout py wa. care, pas soba cesar re PSE\n"
+        "The Sra you arretod by local police. We rst contacl OU BY Mail.\n"
+    )
+    result = assess(text)
+    assert result.verdict == "genuine", result.signals
+    threat = next(s for s in result.signals if s.code == "threat_arrest")
+    assert threat.weight <= scam.UNCERTAIN_WEIGHT
+    # The same threat without the heading is read as written.
+    plain = assess(GENUINE_HEADER + "\nYou will be arrested by local police today.\n")
+    strong = [s for s in plain.signals if s.weight >= scam.DECISIVE_WEIGHT]
+    assert "threat_arrest" in {s.code for s in strong}
+
+
 def test_readable_other_payee_after_united_states_is_still_certain() -> None:
     stub = "Make your check payable to United States Tax Settlement Office, P.O. Box 12."
     result = assess(_damaged("Pay $900 now.\n" + stub))
