@@ -883,9 +883,16 @@ def test_garbled_treasury_stub_on_a_genuine_letter_is_not_a_scam(stub: str) -> N
     assert "damaged part of the scan" in payee.message
 
 
-def test_specks_before_united_states_do_not_make_another_payee() -> None:
-    """Seed 610001's CP501 stub: specks read as '9' and '2' before a garbled Treasury."""
-    stub = "# Make yout check or money order payable to 9 the 2 United States eae Pre : '"
+@pytest.mark.parametrize(
+    "stub",
+    [
+        # seed 610001's CP501: specks read as '9' and '2' before a garbled Treasury
+        "# Make yout check or money order payable to 9 the 2 United States eae Pre : '",
+        # seed 640001's faxed CP90: a stub line OCR garbled, on a scan clean enough elsewhere
+        "* Make your check or money order payable to the Uni ahin tr tha Itt monn Moan",
+    ],
+)
+def test_a_payee_that_does_not_read_as_a_name_is_not_certain(stub: str) -> None:
     result = assess(GENUINE_HEADER + "\n" + stub + "\n")
     assert result.verdict == "genuine", result.signals
     payee = next(s for s in result.signals if s.code == "payee_not_treasury")
@@ -904,15 +911,6 @@ def test_a_denial_with_an_ocr_accent_is_still_a_denial() -> None:
     assert not {"pay_gift_card", "pay_prepaid_card"} & {
         s.code for s in result.signals if s.weight > 0
     }
-
-
-def test_a_payee_that_does_not_read_as_a_name_is_not_certain() -> None:
-    """Seed 640001's faxed CP90: a stub line OCR garbled, on a scan clean enough elsewhere."""
-    stub = "* Make your check or money order payable to the Uni ahin tr tha Itt monn Moan"
-    result = assess(GENUINE_HEADER + "\n" + stub + "\n")
-    assert result.verdict == "genuine", result.signals
-    payee = next(s for s in result.signals if s.code == "payee_not_treasury")
-    assert payee.weight <= scam.UNCERTAIN_WEIGHT
 
 
 def test_a_threat_under_a_scam_warning_heading_is_not_certain() -> None:
