@@ -49,7 +49,7 @@ TEMP_PREFIX = "irs-ingest-"
 # global threshold; a 3x3 median filter removes both and keeps stroke edges. Measured on the
 # generator's heavily degraded letters (dev corpora): notice code 76 -> 94%, notice date 65 -> 98%,
 # taxpayer name 17 -> 78%. Clean, light and fax scans measure 0 here and are left as they are.
-NOISY = 2  # median grey step between horizontal neighbours; noisy scans measure 4-9
+NOISY = 2  # median grey step between horizontal neighbours; noisy scans measure 3-9
 # Tesseract re-reads each poorly recognised line inverted, for white-on-black print; letters have
 # none worth it, and on a damaged page that doubles the work (same words, a quarter less time).
 _TESS_CONFIG = ["-c", "tessedit_do_invert=0"]

@@ -196,6 +196,43 @@ def test_split_command_writes_one_pdf_per_letter(
         assert rec.fields.notice_code.value == lab["fields"]["notice_code"]
 
 
+def _blotted_page_pdf() -> bytes:
+    """One scanned page of print no OCR can read: ink blots, no words."""
+    sheet = Image.new("L", (1275, 1650), 250)
+    draw = ImageDraw.Draw(sheet)
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        x, y = int(rng.integers(100, 1100)), int(rng.integers(100, 1500))
+        w, h = int(rng.integers(20, 90)), int(rng.integers(10, 40))
+        draw.ellipse((x, y, x + w, y + h), fill=int(rng.integers(20, 90)))
+    buf = io.BytesIO()
+    sheet.save(buf, "PDF", resolution=150)
+    return buf.getvalue()
+
+
+def test_an_unreadable_letter_in_a_stack_gets_its_own_record_in_review(
+    born_digital: tuple[Path, list[dict]],
+) -> None:
+    """Real OCR on the blotted page: the letters either side keep their ranges, and the page
+    is neither lost nor silently added to one of them."""
+    out, labels = born_digital
+    first, second = labels[1], labels[0]
+    stack = _concat(
+        [
+            (out / first["file"]).read_bytes(),
+            _blotted_page_pdf(),
+            (out / second["file"]).read_bytes(),
+        ]
+    )
+    records = read_file(stack, options=Options(jobs=1))
+    a, b = first["pages"], second["pages"]
+    assert [r.source.page_range for r in records] == [[1, a], [a + 1, a + 1], [a + 2, a + 1 + b]]
+    unread = records[1]
+    assert unread.status == "partial" and unread.review.needed
+    assert [e.code for e in unread.errors] == ["no_text"]
+    assert records[2].fields.notice_code.value == second["fields"]["notice_code"]
+
+
 def test_a_scanned_stack_is_cut_where_its_letters_start(tmp_path: Path) -> None:
     """Real OCR: sample scans stacked with blank back sides and separators."""
     rows = make_stacks(SAMPLES, tmp_path, count=1, seed=3, low=3, high=4)
