@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ingest.catalog import NoticeEntry
-from ingest.record import Fields, Review, Scam
+from ingest.record import CORE_FIELDS, Fields, Review, Scam
 
 # Below this a field is shown but not trusted without a look (calibrated in the accuracy issue).
 CONFIDENCE_FLOOR = 0.6
@@ -43,7 +43,7 @@ def route(
     ):
         reasons.append("response date is not after the notice date")
     reasons += _tax_year_reasons(fields, entry)
-    for name in ("notice_code", "notice_date", "tax_years", "amount_due", "response_date"):
+    for name in CORE_FIELDS:
         fv = getattr(fields, name)
         if fv.value not in (None, []) and fv.confidence < FLOORS.get(name, CONFIDENCE_FLOOR):
             reasons.append(f"{name} read with low confidence ({fv.confidence:.2f})")

@@ -13,6 +13,7 @@ from ingest.catalog import load_catalog
 from ingest.document import Line, Page
 
 from .base import Candidate, Context
+from .parse import one_off
 
 _CODE = re.compile(
     r"(?P<pre>\b(?:notice(?:\s+(?:number|name|no\.?))?|letter(?:\s+(?:number|no\.?))?|ltr|"
@@ -198,7 +199,7 @@ def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
         near = [
             k
             for k in known
-            if _one_off(code, k) and max(c.confidence for c in scores[k]) >= 0.8 * mine
+            if one_off(code, k) and max(c.confidence for c in scores[k]) >= 0.8 * mine
         ]
         if len(near) == 1:
             for c in scores.pop(code):
@@ -212,7 +213,3 @@ def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
     top = max(best, key=lambda c: c.confidence)
     top.confidence = min(1.0, strength(best))
     return top, catalog.get(top.value) is not None
-
-
-def _one_off(a: str, b: str) -> bool:
-    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1

@@ -56,6 +56,7 @@ _ISO = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b")
 _MISSPELLED = re.compile(
     r"(?<![A-Za-z])(?P<word>[A-Za-z]{4,9})\.?\s*(?P<day>\d{1,2})\s*,\s*(?P<year>(?:19|20)\d{2})\b"
 )
+# Spelled out here, not from the calendar module, whose names follow the process's locale.
 _MONTH_NAMES = (
     "january",
     "february",
@@ -72,14 +73,15 @@ _MONTH_NAMES = (
 )
 
 
+def one_off(a: str, b: str) -> bool:
+    """Same length, exactly one character different: one OCR misread apart."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
 def _month_one_off(word: str) -> int | None:
     """The month a word names with one letter misread (same length), if exactly one fits."""
     w = word.lower()
-    fits = [
-        i
-        for i, name in enumerate(_MONTH_NAMES, start=1)
-        if len(name) == len(w) >= 4 and sum(a != b for a, b in zip(name, w, strict=True)) == 1
-    ]
+    fits = [i for i, name in enumerate(_MONTH_NAMES, start=1) if len(w) >= 4 and one_off(name, w)]
     return fits[0] if len(fits) == 1 else None
 
 

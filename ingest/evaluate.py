@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from .pipeline import Options, read_letter
-from .record import FIELD_NAMES, CaseRecord, Source
+from .record import CORE_FIELDS, FIELD_NAMES, CaseRecord, Source
 
 FIELDS = FIELD_NAMES
 GROUPS = ("degradation", "family", "format")
-# The fields a wrong value of which must send the letter to review (issue 4's routing bar).
-CORE = ("notice_code", "notice_date", "tax_years", "amount_due", "response_date")
+CORE = CORE_FIELDS  # a wrong value of any must send the letter to review (issue 4's bar)
 
 
 def _norm(name: str, value: Any) -> Any:

@@ -45,6 +45,8 @@ class Fields(BaseModel):
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(Fields.model_fields)
+# The fields a letter is acted on by: a low-confidence or wrong one must send it to review.
+CORE_FIELDS = ("notice_code", "notice_date", "tax_years", "amount_due", "response_date")
 
 
 class Source(BaseModel):
