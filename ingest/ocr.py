@@ -226,13 +226,17 @@ def noise(image: Image.Image) -> float:
     if image.mode == "1":
         return 0.0
     grey = image.convert("L")
-    hist = ImageChops.difference(grey, ImageChops.offset(grey, 1, 0)).histogram()
-    half, seen = sum(hist) / 2, 0
-    for step, count in enumerate(hist):
+    return float(_median(ImageChops.difference(grey, ImageChops.offset(grey, 1, 0)).histogram()))
+
+
+def _median(hist: list[int]) -> int:
+    """The median level of a greyscale histogram (0 for an empty one)."""
+    seen, total = 0, sum(hist)
+    for level, count in enumerate(hist):
         seen += count
-        if seen >= half:
-            return float(step)
-    return 0.0
+        if seen * 2 >= total:
+            return level
+    return 0
 
 
 def _clean(image: Image.Image) -> Image.Image:
@@ -255,12 +259,7 @@ def ink(image: Image.Image) -> float:
     total = sum(hist)
     if not total:
         return 0.0
-    seen, paper = 0, 255
-    for level, count in enumerate(hist):  # the median grey is the paper's
-        seen += count
-        if seen * 2 >= total:
-            paper = level
-            break
+    paper = _median(hist)  # most of a page is paper
     dark = min(paper - _INK_STEP, _INK_CAP)
     return sum(hist[: max(0, dark)]) / total
 
