@@ -12,8 +12,10 @@ from ingest.document import Line
 
 from .base import Candidate, Context
 
+# Mask characters as printed, and as OCR reads a faxed mask ("XXX-XXK-3135": an X doubled into
+# XK) and its dashes ("***-**.9071").
 _TIN = re.compile(
-    r"(?<![\w-])(?:[X*#•\d]{3}[- ]?[X*#•\d]{2}[- ]?|[X*#•\d]{2}[- ]?[X*#•\d]{3}[- ]?)"
+    r"(?<![\w-])(?:[X*#•\d]{3}[-. ]?[X*#•\d]{2}K?[-. ]?|[X*#•\d]{2}[-. ]?[X*#•\d]{3}[-. ]?)"
     r"(?P<last>[0-9OIlSB]{4})(?![\w-])",
     re.IGNORECASE,
 )

@@ -26,15 +26,16 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageChops, ImageFilter
+from PIL import Image, ImageChops
 
 from .document import Word
 from .errors import FileTimeoutError, OcrError, OcrTimeoutError, TesseractMissingError
+from .imaging import median3, median_level
 from .privacy import mask_ids
 
 # Orientation detection costs a second tesseract run, so it only runs when the first reading looks
@@ -196,7 +197,11 @@ def ocr_page(
             folder = stack.enter_context(private_folder())
         run = _Runner(cmd or default_command(), folder, page, deadline, timeout)
         image = _clean(image)
-        result = _read(run, image, scale, lang)
+        # A letter scanned on its side or upside down: tesseract's own orientation step
+        # (--psm 1) turns it within one run, instead of a wasted upright read, an OSD run and a
+        # second read. A page wrongly suspected costs only that step (about 0.35 s).
+        turned = image.width > image.height or ascender_balance(image) < 0
+        result = _read(run, image, scale, lang, turn=turned)
         result.ink = cover
         if result.quality >= MIN_GOOD_WORD_RATIO and not result.vertical:
             return result
@@ -226,23 +231,14 @@ def noise(image: Image.Image) -> float:
     if image.mode == "1":
         return 0.0
     grey = image.convert("L")
-    return float(_median(ImageChops.difference(grey, ImageChops.offset(grey, 1, 0)).histogram()))
-
-
-def _median(hist: list[int]) -> int:
-    """The median level of a greyscale histogram (0 for an empty one)."""
-    seen, total = 0, sum(hist)
-    for level, count in enumerate(hist):
-        seen += count
-        if seen * 2 >= total:
-            return level
-    return 0
+    steps = ImageChops.difference(grey, ImageChops.offset(grey, 1, 0))
+    return float(median_level(steps.histogram()))
 
 
 def _clean(image: Image.Image) -> Image.Image:
     if noise(image) < NOISY:
         return image
-    return image.convert("L").filter(ImageFilter.MedianFilter(3))
+    return median3(image)
 
 
 def ink(image: Image.Image) -> float:
@@ -259,9 +255,45 @@ def ink(image: Image.Image) -> float:
     total = sum(hist)
     if not total:
         return 0.0
-    paper = _median(hist)  # most of a page is paper
-    dark = min(paper - _INK_STEP, _INK_CAP)
-    return sum(hist[: max(0, dark)]) / total
+    return sum(hist[: max(0, _dark_level(hist))]) / total
+
+
+def _dark_level(hist: list[int]) -> int:
+    """Grey levels below this are ink: a clear step below the paper (most of a page is paper)."""
+    return min(median_level(hist) - _INK_STEP, _INK_CAP)
+
+
+def ascender_balance(image: Image.Image, strips: int = 16) -> float:
+    """How much more of the ink of text lines sits above their x-height band than below it,
+    from -1 to 1. Latin print has far more ascenders and capitals (b, d, h, k, l, t, A-Z, 0-9)
+    than descenders (g, j, p, q, y), so an upright page scores above 0 and one upside down
+    below (on 560 generated pages: upright ones score -0.07 to 0.65, 99% above 0; upside-down
+    ones -0.66 to 0.07, 21 of 23 below -0.25; heavily skewed or blurred pages come out near 0).
+    About 10 ms a page. Lines are found per
+    narrow vertical strip so that a page scanned a few degrees crooked still has separate lines.
+    """
+    import numpy as np
+
+    grey = image.convert("L")
+    factor = max(1, round(max(grey.size) / 1650))  # 150-200 DPI: x-height ~10 pixels
+    small = grey.reduce(factor) if factor > 1 else grey
+    w, h = small.size
+    dx, dy = int(w * _INK_MARGIN), int(h * _INK_MARGIN)
+    inner = small.crop((dx, dy, w - dx, h - dy))
+    dark = np.asarray(inner) < _dark_level(inner.histogram())
+    above = below = 0
+    width = dark.shape[1]
+    for k in range(strips):
+        rows = dark[:, k * width // strips : (k + 1) * width // strips].sum(axis=1)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], rows > 0, [0])).astype(np.int8)))
+        for top, end in zip(edges[::2], edges[1::2], strict=True):
+            if not 5 <= end - top <= 60:  # a line of print, not a speck or a picture
+                continue
+            line = rows[top:end]
+            band = np.flatnonzero(line >= 0.4 * line.max())  # the dense x-height rows
+            above += int(line[: band[0]].sum())
+            below += int(line[band[-1] + 1 :].sum())
+    return (above - below) / (above + below) if above + below else 0.0
 
 
 class _Runner:
@@ -382,9 +414,14 @@ def stop_all() -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _read(run: _Runner, image: Image.Image, scale: float, lang: str) -> OcrPage:
+def _read(
+    run: _Runner, image: Image.Image, scale: float, lang: str, *, turn: bool = False
+) -> OcrPage:
+    """One tesseract reading; with `turn`, tesseract detects the orientation and reads the page
+    turned upright (--psm 1, about 0.35 s more than --psm 3), and the boxes are turned here."""
+    psm = "1" if turn else "3"
     tsv = run(
-        image, ["-l", lang, "-c", "tessedit_create_tsv=1", "--psm", "3", *_TESS_CONFIG], ".tsv"
+        image, ["-l", lang, "-c", "tessedit_create_tsv=1", "--psm", psm, *_TESS_CONFIG], ".tsv"
     )
     try:
         data = _pytesseract().pytesseract.file_to_dict(tsv, "\t", -1)
@@ -394,25 +431,66 @@ def _read(run: _Runner, image: Image.Image, scale: float, lang: str) -> OcrPage:
             f"Tesseract gave unreadable output for page {run.page}", page=run.page
         ) from None
 
-    lines: dict[tuple[int, int, int], list[Word]] = {}
-    good = total = tall = long_words = 0
+    found: dict[tuple[int, int, int], list[tuple[str, float, Box]]] = {}
     for i, text in enumerate(data["text"]):
         text = str(text).strip()
         conf = float(data["conf"][i])
         if not text or conf < 0:
             continue
         x, y, w, h = data["left"][i], data["top"][i], data["width"][i], data["height"][i]
-        bbox = (x * scale, y * scale, (x + w) * scale, (y + h) * scale)
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        lines.setdefault(key, []).append(Word(text, bbox, conf / 100, "ocr"))
-        total += 1
-        good += conf >= GOOD_WORD_CONF and bool(_GOOD_WORD.match(text))
-        if len(text) >= 4:
-            long_words += 1
-            tall += h > w
+        found.setdefault(key, []).append((text, conf, (x, y, x + w, y + h)))
+    rotation = _reading_direction(found.values()) if turn else 0
+    lines: list[list[Word]] = []
+    good = total = tall = long_words = 0
+    for words in found.values():
+        line = []
+        for text, conf, box in words:
+            x0, y0, x1, y1 = _turn(box, rotation, image.size)
+            line.append(
+                Word(text, (x0 * scale, y0 * scale, x1 * scale, y1 * scale), conf / 100, "ocr")
+            )
+            total += 1
+            good += conf >= GOOD_WORD_CONF and bool(_GOOD_WORD.match(text))
+            if len(text) >= 4:
+                long_words += 1
+                tall += y1 - y0 > x1 - x0
+        lines.append(line)
     quality = good / total if total else 0.0
     vertical = long_words >= 5 and tall / long_words > 0.5
-    return OcrPage(list(lines.values()), 0, quality, vertical)
+    return OcrPage(lines, rotation, quality, vertical)
+
+
+Box = tuple[int, int, int, int]
+
+
+def _reading_direction(lines: Iterable[list[tuple[str, float, Box]]]) -> int:
+    """Clockwise degrees that turn the image so its lines run left to right, from the way
+    tesseract's words follow each other in the image (it reports boxes unturned)."""
+    votes = {0: 0, 90: 0, 180: 0, 270: 0}
+    for words in lines:
+        if len(words) < 2:
+            continue
+        (a0, b0, a1, b1), (c0, d0, c1, d1) = words[0][2], words[-1][2]
+        dx, dy = (c0 + c1) - (a0 + a1), (d0 + d1) - (b0 + b1)
+        if abs(dx) >= abs(dy):
+            votes[0 if dx > 0 else 180] += len(words)
+        else:  # lines running up the image read upright once it is turned clockwise
+            votes[90 if dy < 0 else 270] += len(words)
+    return max(votes, key=lambda k: (votes[k], k == 0))
+
+
+def _turn(box: Box, rotation: int, size: tuple[int, int]) -> Box:
+    """A box of the image as it lies, in the image turned `rotation` degrees clockwise."""
+    x0, y0, x1, y1 = box
+    w, h = size
+    if rotation == 90:
+        return h - y1, x0, h - y0, x1
+    if rotation == 180:
+        return w - x1, h - y1, w - x0, h - y0
+    if rotation == 270:
+        return y0, w - x1, y1, w - x0
+    return box
 
 
 def _orientation(run: _Runner, image: Image.Image) -> int:

@@ -49,8 +49,11 @@ from .errors import (
     UnreadableFileError,
     UnsupportedTypeError,
 )
+from .imaging import median_level
 
 RENDER_DPI = 300
+# A scanned PDF page is read at its own resolution when that is between these (see _native).
+NATIVE_MIN_DPI = 150
 # A page "has a text layer" when it holds at least this many letters and digits, and most of its
 # words look like words (scanner software sometimes leaves a few garbage glyphs behind).
 MIN_TEXT_CHARS = 40
@@ -428,14 +431,42 @@ def _pdf_image_page(
     )
 
 
+def _scanned_image(page: Any) -> Any | None:
+    """The page's one image when the page is nothing but a scan laid over it, upright, at no
+    more than 300 DPI: its own pixels are what tesseract should read. Rendering it at 300 DPI
+    would upsample a 200-DPI scan or fax (2.25 times the pixels for tesseract, and smeared
+    strokes that read worse) and cost a render. Anything else is rendered: other objects on the
+    page, a turned page, a matrix that turns, flips or shears, a scan finer than 300 DPI."""
+    import pypdfium2.raw as pdfium_c
+
+    if page.get_rotation() or pdfium_c.FPDFPage_CountObjects(page) != 1:
+        return None
+    obj = next(iter(page.get_objects()), None)
+    if obj is None or obj.type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        return None
+    a, b, c, d, e, f = obj.get_matrix().get()
+    pw, ph = page.get_size()
+    px_w, px_h = obj.get_px_size()
+    if b or c or a <= 0 or d <= 0 or px_w < 1 or px_h < 1:
+        return None
+    if a < 0.97 * pw or d < 0.97 * ph or abs(e) > 0.03 * pw or abs(f) > 0.03 * ph:
+        return None
+    dpi_x, dpi_y = px_w * 72 / a, px_h * 72 / d
+    if not (NATIVE_MIN_DPI <= dpi_x <= RENDER_DPI + 5 and abs(dpi_x - dpi_y) < 0.02 * dpi_x):
+        return None
+    return obj
+
+
 def _render_pdf_page(doc: object, number: int, width: float, height: float) -> Rendered:
     try:
         with _PDFIUM:
             page = doc[number - 1]  # type: ignore[index]
             try:
-                bitmap = page.render(scale=RENDER_DPI / 72, grayscale=True)
-                image = bitmap.to_pil()  # shares the bitmap's Python-owned buffer
-                bitmap.close()  # here, under the lock, not in a finalizer on another thread
+                image = _native(page)
+                if image is None:
+                    bitmap = page.render(scale=RENDER_DPI / 72, grayscale=True)
+                    image = bitmap.to_pil()  # shares the bitmap's Python-owned buffer
+                    bitmap.close()  # here, under the lock, not in a finalizer on another thread
             finally:
                 page.close()
     except (IngestError, MemoryError):
@@ -445,6 +476,26 @@ def _render_pdf_page(doc: object, number: int, width: float, height: float) -> R
             f"Page {number} of the PDF cannot be rendered (damaged)", page=number
         ) from None
     return image, width, height, width / image.width
+
+
+def _native(page: Any) -> Image.Image | None:
+    """The scan's own pixels in grey (see _scanned_image), or None to render the page."""
+    obj = _scanned_image(page)
+    if obj is None:
+        return None
+    bitmap = obj.get_bitmap(render=False)
+    try:
+        image = bitmap.to_pil()
+        image = image.copy() if image.mode in ("1", "L") else image.convert("L")
+    finally:
+        bitmap.warn_on_close = False  # pdfium's own buffer, safe: the pixels were copied out
+        bitmap.close()
+    # A decode array or mask that pdfium applies only when rendering could leave the paper
+    # dark: then the rendered page is the truth.
+    grey = image if image.mode == "L" else image.convert("L")
+    if median_level((grey.reduce(8) if min(grey.size) >= 64 else grey).histogram()) < 128:
+        return None
+    return image
 
 
 def _close_pdfium(doc: object) -> None:

@@ -318,3 +318,9 @@ def test_unknown_code_one_off_a_printed_catalog_code_is_its_misread() -> None:
         [(40, "This is about the CP2000 we may have sent you.")],
     ]
     assert extract(doc(scam)).fields.notice_code.value == "CP2001"
+
+
+def test_masked_number_as_a_fax_reads_it_still_gives_its_last_four() -> None:
+    for printed, last in [("XXX-XXK-3135", "3135"), ("***-**.9071", "9071")]:
+        fields = extract(doc([[(60, "Your SSN")], [(60, printed)]])).fields
+        assert fields.taxpayer_id_last4.value == last

@@ -1,10 +1,17 @@
-"""What the page goes through before tesseract: noisy grey scans are cleaned, others untouched."""
+"""What the page goes through before tesseract: noisy grey scans are cleaned, others untouched;
+a page on its side or upside down is read in one tesseract run."""
 
 from __future__ import annotations
 
-from PIL import Image, ImageDraw
+import random
+
+import pytest
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from ingest import ocr
+from ingest.imaging import median3
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
 def _letter_page() -> Image.Image:
@@ -34,3 +41,61 @@ def test_a_noisy_grey_scan_goes_through_a_median_filter() -> None:
     cleaned = ocr._clean(noisy)
     assert cleaned is not noisy
     assert ocr.noise(cleaned) < ocr.noise(noisy)
+
+
+def test_the_median_filter_gives_pillows_pixels() -> None:
+    rng = random.Random(7)
+    for size in [(1, 1), (2, 3), (31, 17), (640, 480)]:
+        pixels = bytes(rng.randrange(256) for _ in range(size[0] * size[1]))
+        page = Image.frombytes("L", size, pixels)
+        assert median3(page).tobytes() == page.filter(ImageFilter.MedianFilter(3)).tobytes()
+
+
+def _printed_page() -> Image.Image:
+    """Mixed-case print in a real font, at 150 DPI: what a letter's body looks like."""
+    page = Image.new("L", (1275, 1650), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, 18)
+    for i, line in enumerate(BODY * 3):
+        draw.text((110, 150 + 30 * i), line, font=font, fill=0)
+    return page
+
+
+BODY = [
+    "We changed your 2023 Form 1040 to correct a calculation error.",
+    "Pay the amount you owe by July 15, 2024 to avoid more penalty and interest.",
+    "If you agree with the changes, you don't need to reply to this notice.",
+    "Call us at the number shown above if you have questions about your account.",
+]
+
+
+def test_upright_print_has_more_ink_above_the_x_height_than_below() -> None:
+    page = _printed_page()
+    assert ocr.ascender_balance(page) > 0.1
+    assert ocr.ascender_balance(page.rotate(180)) < -0.1
+    assert ocr.ascender_balance(Image.new("L", (1275, 1650), 255)) == 0.0
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_a_turned_page_is_read_upright_in_one_tesseract_run(
+    turn: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = _printed_page()
+    upright = ocr.ocr_page(page, scale=72 / 150, page=1)
+    runs: list[list[str]] = []
+    real = ocr._Runner.__call__
+
+    def counted(self: ocr._Runner, image: Image.Image, args: list[str], ext: str) -> str:
+        runs.append(args)
+        return real(self, image, args, ext)
+
+    monkeypatch.setattr(ocr._Runner, "__call__", counted)
+    turned = ocr.ocr_page(page.rotate(turn, expand=True), scale=72 / 150, page=1)
+    assert len(runs) == 1 and runs[0][runs[0].index("--psm") + 1] == "1"
+    assert turned.rotation == turn
+    # the same words, boxed in the upright page's points as if it had been scanned upright
+    words = sorted((w.text, w.bbox) for line in turned.fragments for w in line)
+    expected = sorted((w.text, w.bbox) for line in upright.fragments for w in line)
+    assert [t for t, _ in words] == [t for t, _ in expected]
+    for (_, ours), (_, theirs) in zip(words, expected, strict=True):
+        assert all(abs(a - b) < 3 for a, b in zip(ours, theirs, strict=True))

@@ -117,6 +117,29 @@ def test_image_only_pdf_is_rendered_at_300_dpi() -> None:
     assert abs(page.width - 612) < 1
 
 
+def test_a_scan_in_a_pdf_is_read_at_its_own_resolution() -> None:
+    # A 200-DPI scanner or fax page: rendering it at 300 DPI would only upsample it.
+    pdf = encode(page_image(size=(1700, 2200)), "PDF", resolution=200.0)
+    (page,) = sources.load(pdf).pages
+    assert page.image is not None and page.image.size == (1700, 2200)
+    assert abs(page.scale - 72 / 200) < 1e-6 and abs(page.width - 612) < 1
+
+
+def test_a_finer_scan_or_a_page_with_more_than_a_scan_is_rendered_at_300_dpi() -> None:
+    fine = encode(page_image(size=(1600, 2000)), "PDF", resolution=400.0)  # 4 x 5 inches
+    (page,) = sources.load(fine).pages
+    assert page.image is not None and abs(page.image.width - 1200) <= 2
+    # a scan with a line drawn over it (an annotation burnt in): only rendering shows both
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter)
+    c.drawInlineImage(page_image(size=(1700, 2200)), 0, 0, width=612, height=792)
+    c.line(72, 72, 540, 72)
+    c.showPage()
+    c.save()
+    (page,) = sources.load(buf.getvalue()).pages
+    assert page.image is not None and abs(page.image.width - 2550) <= 2
+
+
 def test_text_threshold_rejects_a_few_glyphs() -> None:
     (page,) = sources.load(text_pdf(["x 1"])).pages
     assert page.fragments is None and page.image is not None
