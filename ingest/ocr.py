@@ -9,8 +9,10 @@ private folder the caller owns (one per file, mode 0700, removed also after fail
 pytesseract's shared temp folder, where a killed run leaves a page full of taxpayer data.
 (2) Each tesseract starts in its own process group, and a timeout, an interrupt or a stopping
 worker kills the whole group: a hung tesseract (or a wrapper script around one) never survives
-its deadline. (3) The page goes to tesseract as uncompressed PGM/PBM: the same pixels as
-pytesseract's PNG, so the same words, without a PNG encode per call (about 0.07-0.15 s a page).
+its deadline. (3) The page goes to tesseract as an uncompressed TIFF: the same pixels as
+pytesseract's PNG, so the same words, without a PNG encode per call (about 0.07-0.15 s a page);
+tesseract also reads it faster than PNG or PGM (0.62 s against 0.64 s and 0.74 s for a 300-DPI
+page here: leptonica's PGM reader is slow).
 pytesseract still parses tesseract's TSV and OSD output and probes the installation.
 """
 
@@ -96,7 +98,10 @@ def _pytesseract() -> Any:
 
 
 def preload() -> None:
-    """Import pytesseract now rather than on the first page to OCR (forkserver warm-up)."""
+    """Import pytesseract and Pillow's TIFF writer now rather than on the first page to OCR
+    (forkserver warm-up)."""
+    from PIL import TiffImagePlugin  # noqa: F401 - registers the writer every page uses
+
     _pytesseract()
 
 
@@ -312,7 +317,7 @@ class _Runner:
         """Tesseract's output file (`ext`) for this image, read as text."""
         stem = self.folder / f"p{self.page}-{next(self._names)}"
         try:
-            picture = _write_pnm(image, stem)
+            picture = _write_image(image, stem)
         except OSError as exc:  # the temporary folder's disk is full, or it went away
             raise OcrError(
                 f"Cannot write page {self.page} for OCR ({exc.strerror})", page=self.page
@@ -336,14 +341,14 @@ class _Runner:
                 leftover.unlink(missing_ok=True)
 
 
-def _write_pnm(image: Image.Image, stem: Path) -> Path:
-    """The page as uncompressed PGM (grayscale) or PBM (bilevel): same pixels, no encode cost."""
+def _write_image(image: Image.Image, stem: Path) -> Path:
+    """The page as an uncompressed TIFF: same pixels, no encode cost, quick for tesseract.
+    No resolution is written (Pillow takes none from the image's metadata), so tesseract
+    estimates it from the text as it did for every page so far."""
     if image.mode not in ("1", "L", "RGB"):
         image = image.convert("L")
-    path = stem.with_suffix(
-        ".pbm" if image.mode == "1" else ".ppm" if image.mode == "RGB" else ".pgm"
-    )
-    image.save(path, format="PPM")
+    path = stem.with_suffix(".tif")
+    image.save(path, format="TIFF")
     return path
 
 

@@ -694,18 +694,18 @@ def test_private_temp_folder_is_removed_after_success_and_sweeps_leftovers(
     dead.wait()
     stale = temp / f"{ocr.TEMP_PREFIX}{dead.pid}-abc123"  # left by a worker killed with -9
     stale.mkdir()
-    (stale / "p1-0.pgm").write_bytes(b"P5 page with an SSN on it")
+    (stale / "p1-0.tif").write_bytes(b"II* page with an SSN on it")
     mine = temp / f"{ocr.TEMP_PREFIX}{os.getpid()}-inuse"  # a live process's: kept
     mine.mkdir()
     seen: list[list[str]] = []
-    real_write = ocr._write_pnm
+    real_write = ocr._write_image
 
     def spy(image: Image.Image, stem: Path) -> Path:
         path = real_write(image, stem)
         seen.append([str(stem.parent), oct(stem.parent.stat().st_mode & 0o777)])
         return path
 
-    monkeypatch.setattr(ocr, "_write_pnm", spy)
+    monkeypatch.setattr(ocr, "_write_image", spy)
     import ingest.pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "_swept", set())
@@ -717,7 +717,7 @@ def test_private_temp_folder_is_removed_after_success_and_sweeps_leftovers(
 
 
 def test_ocr_output_is_the_same_as_pytesseract() -> None:
-    """Our runner (PGM into a private folder) reads the same words as pytesseract's (PNG into
+    """Our runner (TIFF into a private folder) reads the same words as pytesseract's (PNG into
     the shared temp folder): the same pixels reach tesseract."""
     import pytesseract
 
@@ -840,17 +840,18 @@ def test_files_deleted_or_growing_during_the_batch(tmp_path: Path) -> None:
 # --- faults: workers, output, Ctrl-C ---------------------------------------------------------
 
 
-POISON_SIZE = (1000, 1000)  # as PGM: a 17-byte header and 1,000,000 bytes of pixels
+POISON_SIZE = (1000, 1000)
 
 
 def test_a_worker_killed_mid_ocr_fails_only_its_file(tmp_path: Path) -> None:
     """The stand-in kills its own worker process (kill -9 on its parent) for one page size,
     and runs the real tesseract for the others."""
-    body = f'[ "$(stat -c %s "$1")" = 1000017 ] && kill -9 $PPID\nexec "{TESSERACT}" "$@"'
+    poison = letter_image(["Notice CP14", "this page kills its worker"], size=POISON_SIZE)
+    size = ocr._write_image(poison, tmp_path / "poison").stat().st_size  # as tesseract gets it
+    body = f'[ "$(stat -c %s "$1")" = {size} ] && kill -9 $PPID\nexec "{TESSERACT}" "$@"'
     script = stand_in(tmp_path / "bin", body)
     inbox = tmp_path / "in"
     inbox.mkdir()
-    poison = letter_image(["Notice CP14", "this page kills its worker"], size=POISON_SIZE)
     (inbox / "poison.png").write_bytes(encode(poison, "PNG"))
     for i in range(3):
         (inbox / f"letter{i}.png").write_bytes(letter_png([*LETTER, f"copy {i}"]))
