@@ -76,12 +76,11 @@ def test_upright_print_has_more_ink_above_the_x_height_than_below() -> None:
     assert ocr.ascender_balance(Image.new("L", (1275, 1650), 255)) == 0.0
 
 
-@pytest.mark.parametrize("turn", [90, 180, 270])
-def test_a_turned_page_is_read_upright_in_one_tesseract_run(
-    turn: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    page = _printed_page()
-    upright = ocr.ocr_page(page, scale=72 / 150, page=1)
+def _words(page: ocr.OcrPage) -> list[tuple[str, tuple[float, float, float, float]]]:
+    return sorted((w.text, w.bbox) for line in page.fragments for w in line)
+
+
+def _count_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     runs: list[list[str]] = []
     real = ocr._Runner.__call__
 
@@ -90,12 +89,54 @@ def test_a_turned_page_is_read_upright_in_one_tesseract_run(
         return real(self, image, args, ext)
 
     monkeypatch.setattr(ocr._Runner, "__call__", counted)
-    turned = ocr.ocr_page(page.rotate(turn, expand=True), scale=72 / 150, page=1)
-    assert len(runs) == 1 and runs[0][runs[0].index("--psm") + 1] == "1"
-    assert turned.rotation == turn
-    # the same words, boxed in the upright page's points as if it had been scanned upright
-    words = sorted((w.text, w.bbox) for line in turned.fragments for w in line)
-    expected = sorted((w.text, w.bbox) for line in upright.fragments for w in line)
+    return runs
+
+
+def _same_reading(turned: ocr.OcrPage, upright: ocr.OcrPage) -> None:
+    """The same words, boxed in the upright page's points as if it had been scanned upright."""
+    words, expected = _words(turned), _words(upright)
     assert [t for t, _ in words] == [t for t, _ in expected]
     for (_, ours), (_, theirs) in zip(words, expected, strict=True):
         assert all(abs(a - b) < 3 for a, b in zip(ours, theirs, strict=True))
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+@pytest.mark.parametrize("clear", [True, False], ids=["balance-clear", "balance-unsure"])
+def test_a_turned_page_is_read_upright_in_one_tesseract_run(
+    turn: int, clear: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clear print is turned by its ascender balance and read as usual (--psm 3); when the
+    balance cannot tell, tesseract's orientation step turns it in the same run (--psm 1)."""
+    page = _printed_page()
+    upright = ocr.ocr_page(page, scale=72 / 150, page=1)
+    turned_page = page.rotate(turn, expand=True)
+    assert ocr.upright_turn(turned_page) == turn
+    if not clear:
+        monkeypatch.setattr(ocr, "upright_turn", lambda image: None)
+    runs = _count_runs(monkeypatch)
+    turned = ocr.ocr_page(turned_page, scale=72 / 150, page=1)
+    assert len(runs) == 1 and runs[0][runs[0].index("--psm") + 1] == ("3" if clear else "1")
+    assert turned.rotation == turn
+    _same_reading(turned, upright)
+
+
+def test_an_upright_page_scores_no_turn() -> None:
+    assert ocr.upright_turn(_printed_page()) == 0
+
+
+@pytest.mark.parametrize("wrong", [180, 90])
+def test_a_wrong_turn_is_caught_and_the_page_still_read_upright(
+    wrong: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the balance ever point the wrong way, the garbled reading sends the page to
+    tesseract's orientation detection, which turns it back."""
+    page = _printed_page()
+    upright = ocr.ocr_page(page, scale=72 / 150, page=1)
+    monkeypatch.setattr(ocr, "upright_turn", lambda image: wrong)
+    runs = _count_runs(monkeypatch)
+    again = ocr.ocr_page(page, scale=72 / 150, page=1)
+    # the wrong read, orientation detection, the right read (and, for a quarter turn that OSD
+    # is unsure of on this short page, the other quarter turn too)
+    assert 3 <= len(runs) <= 4 and runs[1][runs[1].index("--psm") + 1] == "0"
+    assert again.rotation == 0
+    _same_reading(again, upright)
