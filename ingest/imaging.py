@@ -54,3 +54,76 @@ def _med3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     import numpy as np
 
     return np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+
+
+def skew_angle(image: Image.Image, dark: int, limit: float = 4.0) -> float:
+    """Counter-clockwise degrees that level the page's text lines: the turn at which rows of
+    ink are sharpest (the largest variance of row-to-row change of ink), coarse then fine."""
+    import numpy as np
+
+    grey = image.convert("L")
+    factor = max(1, round(max(grey.size) / 1100))
+    small = grey.reduce(factor) if factor > 1 else grey
+    ink = Image.fromarray(((np.asarray(small) < dark) * 255).astype(np.uint8))
+
+    def sharpness(angle: float) -> float:
+        rows = np.asarray(ink.rotate(angle, resample=Image.Resampling.NEAREST)).sum(axis=1)
+        return float(np.var(np.diff(rows.astype(np.float64))))
+
+    coarse = max(np.arange(-limit, limit + 0.01, 0.5), key=sharpness)
+    fine = max(np.arange(coarse - 0.4, coarse + 0.41, 0.1), key=sharpness)
+    return round(float(fine), 1)
+
+
+def without_rules(
+    image: Image.Image, ink_below: int, paper: int, across: int, down: int, thick: int
+) -> Image.Image:
+    """The page with table rules and box borders painted over in the paper's grey, with a pixel
+    of their soft edges: tesseract's layout analysis merges a table row with a rule it touches,
+    and loses the row. A rule is ink running on for `across` pixels horizontally or `down`
+    vertically (far longer than any stroke of a letter) and at most `thick` pixels across: a
+    solid block (a banner with white print in it, a photo's shadow) is left alone."""
+    import numpy as np
+
+    a = np.asarray(image.convert("L")).copy()
+    ink = a < ink_below
+    flat = _runs(ink, across)
+    flat &= ~_runs(np.ascontiguousarray(flat.T), thick + 1).T
+    tall = _runs(np.ascontiguousarray(ink.T), down)
+    tall &= ~_runs(np.ascontiguousarray(tall.T), thick + 1).T
+    mask = flat | tall.T
+    grown = mask.copy()
+    grown[1:] |= mask[:-1]
+    grown[:-1] |= mask[1:]
+    grown[:, 1:] |= mask[:, :-1]
+    grown[:, :-1] |= mask[:, 1:]
+    a[grown] = paper
+    return Image.fromarray(a, "L")
+
+
+def _runs(ink: np.ndarray, length: int) -> np.ndarray:
+    """Pixels on a horizontal run of ink at least `length` long: an erosion to the windows
+    that are all ink, then a dilation back over them, each in doubling steps (log2 of length
+    array operations instead of one per pixel of the window)."""
+    import numpy as np
+
+    starts = _window(ink, length, np_and=True)  # starts[:, j]: ink[:, j:j + length] all ink
+    h, w = ink.shape
+    padded = np.zeros((h, w + length - 1), dtype=bool)
+    padded[:, length - 1 : length - 1 + starts.shape[1]] = starts
+    return _window(padded, length, np_and=False)[:, :w]
+
+
+def _window(a: np.ndarray, length: int, *, np_and: bool) -> np.ndarray:
+    """out[:, j] = all (or any) of a[:, j:j + length]; length - 1 columns shorter."""
+    import numpy as np
+
+    op = np.logical_and if np_and else np.logical_or
+    out, span = a, 1
+    while span * 2 <= length:
+        out = op(out[:, :-span], out[:, span:])
+        span *= 2
+    if span < length:  # two overlapping windows of `span` cover one of `length`
+        rest = length - span
+        out = op(out[:, :-rest], out[:, rest:])
+    return out

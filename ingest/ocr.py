@@ -37,7 +37,7 @@ from PIL import Image, ImageChops
 
 from .document import Word
 from .errors import FileTimeoutError, OcrError, OcrTimeoutError, TesseractMissingError
-from .imaging import median3, median_level
+from .imaging import median3, median_level, skew_angle, without_rules
 from .privacy import mask_ids
 
 # Orientation detection costs a second tesseract run, so it only runs when the first reading looks
@@ -52,6 +52,7 @@ TEMP_PREFIX = "irs-ingest-"
 # global threshold; a 3x3 median filter removes both and keeps stroke edges. Measured on the
 # generator's heavily degraded letters (dev corpora): notice code 76 -> 94%, notice date 65 -> 98%,
 # taxpayer name 17 -> 78%. Clean, light and fax scans measure 0 here and are left as they are.
+_MIN_SKEW = 0.3  # degrees; below this a turn only blurs the print
 NOISY = 2  # median grey step between horizontal neighbours; noisy scans measure 3-9
 # Tesseract re-reads each poorly recognised line inverted, for white-on-black print; letters have
 # none worth it, and on a damaged page that doubles the work (same words, a quarter less time).
@@ -201,7 +202,7 @@ def ocr_page(
         if folder is None:
             folder = stack.enter_context(private_folder())
         run = _Runner(cmd or default_command(), folder, page, deadline, timeout)
-        image = _clean(image)
+        image = _clean(image, 72 / scale)
         # A letter scanned on its side or upside down is turned here when the ascender balance
         # says clearly which way is up, and read like any upright page; when it cannot tell,
         # tesseract's own orientation step (--psm 1, about 0.35 s more) turns it within the one
@@ -245,10 +246,22 @@ def noise(image: Image.Image) -> float:
     return float(median_level(steps.histogram()))
 
 
-def _clean(image: Image.Image) -> Image.Image:
+def _clean(image: Image.Image, dpi: float) -> Image.Image:
+    """A noisy grey scan (the damaged, faded, crooked kind) is median-filtered, levelled and rid
+    of its table rules before tesseract sees it; any other page goes as it is. On 100 heavily
+    degraded letters (seed 700001) levelling and rule removal took the tax years read right from
+    87 to 93, the amount due from 89 to 94 and the response date from 95 to 99 (a ruled table
+    on a crooked page was read as one garbled line, or lost)."""
     if noise(image) < NOISY:
         return image
-    return median3(image)
+    image = median3(image)
+    hist = image.histogram()
+    paper, dark = median_level(hist), _dark_level(hist)
+    angle = skew_angle(image, dark)
+    if abs(angle) >= _MIN_SKEW:
+        image = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=paper)
+    across, down, thick = round(dpi / 3), round(dpi / 2), round(dpi / 25)
+    return without_rules(image, (dark + paper) // 2, paper, across, down, thick)
 
 
 def ink(image: Image.Image) -> float:
