@@ -64,10 +64,11 @@ def _score(page: Page, line: Line, start: int, end: int, labelled: bool) -> floa
 _PREFIX_SHAPES = (
     (re.compile(r"^[CcG(\[<{][PpF]"), "CP"),
     (re.compile(r"^[Ll\\|I1it][TtY¥7]"), "LT"),
+    (re.compile(r"^[Pp](?=[0-9OoIl|!])"), "CP"),  # the C lost to a speck or the margin: "P2000"
 )
 _SLOT_DIGITS = str.maketrans(
     {"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "i": "1", "|": "1", "!": "1"}
-    | {"S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"}
+    | {"L": "1", "t": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"}
 )
 # A suffix letter read as a digit or a symbol: "CPS048" is CP504B, "CP71¢" is CP71C.
 _SUFFIX_SHAPES = str.maketrans({"8": "B", "¢": "C", "€": "C", "(": "C", "0": "O"})
@@ -92,12 +93,16 @@ def _slot_readings(token: str) -> list[tuple[int, str]]:
             body = text[m.end() :]
             for cut in range(len(body), 0, -1):
                 number = body[:cut].translate(_SLOT_DIGITS)
-                if not number.isdigit() or not any(ch.isdigit() for ch in body[:cut]):
-                    continue  # at least one digit must be read as printed
+                # A number read all as letters is a bolder repair, and needs two of them:
+                # "CPii", "CPiL" and "CPit" on the pages of one CP11; a lone "CPi" is no code.
+                printed = any(ch.isdigit() for ch in body[:cut])
+                if not number.isdigit() or not printed and cut < 2:
+                    continue
                 suffix = body[cut:].translate(_SUFFIX_SHAPES).upper()
                 if len(suffix) > 2 or not suffix.isalpha() and suffix:
                     continue
                 cost = edits + (number != body[:cut]) + (suffix != body[cut:].upper())
+                cost += not printed
                 if cost <= 2:
                     reading = prefix + number + suffix
                     out[reading] = min(out.get(reading, 99.0), cost)

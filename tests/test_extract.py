@@ -98,6 +98,25 @@ def test_code_in_its_label_slot_is_repaired_against_the_catalog() -> None:
     assert _slot_code("Notice") is None
 
 
+def test_a_code_read_all_in_letters_or_without_its_c_is_repaired_in_its_slot() -> None:
+    """A damaged scan's CP11 read 'CPiL' on one page and 'CPit' on the next, its CP2000 read
+    'P2000': beside the Notice label the catalog's closed list makes the reading certain. A
+    single letter ('CPi') or a word ('CPU') is never taken for a code."""
+    d = doc(
+        [
+            [(380, "Notice"), (470, "CPiL")],
+            [(380, "Notice date"), (470, "April 19, 2024")],
+            [(40, "Amount due: $940.27")],
+        ],
+        [[(380, "Notice"), (470, "CPit")], [(380, "Notice date"), (470, "April 19, 2024")]],
+    )
+    assert extract(d).fields.notice_code.value == "CP11"
+    d = doc([[(380, "Notice number"), (470, "P2000")], [(380, "Notice date"), (470, "May 6")]])
+    assert extract(d).fields.notice_code.value == "CP2000"
+    for word in ["CPi", "CPU", "Pi", "Please"]:
+        assert _slot_code(word) is None
+
+
 def _amount(rows: list[Row]) -> object:
     return extract(doc(rows)).fields.amount_due.value
 
