@@ -52,9 +52,10 @@ _NUMERIC = re.compile(
     r"(?P<y>(?:19|20)?" + _D + r"{2})(?![\d/])"
 )
 _ISO = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b")
-# A word one letter off a month name, in a spelled date's shape: "Angust 1, 2016", "duly 24, 2018".
+# A word a few letters off a month name, in a spelled date's shape: "Angust 1, 2016", "duly 24,
+# 2018", and on a damaged scan "Sepienwver 24, 2019", "Crtouer 27, 2021".
 _MISSPELLED = re.compile(
-    r"(?<![A-Za-z])(?P<word>[A-Za-z]{4,9})\.?\s*(?P<day>\d{1,2})\s*,\s*(?P<year>(?:19|20)\d{2})\b"
+    r"(?<![A-Za-z])(?P<word>[A-Za-z]{4,11})\.?\s*(?P<day>\d{1,2})\s*,\s*(?P<year>(?:19|20)\d{2})\b"
 )
 # Spelled out here, not from the calendar module, whose names follow the process's locale.
 _MONTH_NAMES = (
@@ -79,10 +80,35 @@ def one_off(a: str, b: str) -> bool:
 
 
 def _month_one_off(word: str) -> int | None:
-    """The month a word names with one letter misread (same length), if exactly one fits."""
+    """The month a misread word names: one letter off (same length) if exactly one month fits;
+    else the one month within half its letters' edits (inserted, dropped or misread) of the
+    word, starting with the same letter or one OCR takes for it, while every other month is at
+    least two edits further ("Monday", "Amount", "until" stay words: two months fit about as
+    well). Only asked of a word in a spelled date's shape ("Xxxx 24, 2019")."""
     w = word.lower()
-    fits = [i for i, name in enumerate(_MONTH_NAMES, start=1) if len(w) >= 4 and one_off(name, w)]
-    return fits[0] if len(fits) == 1 else None
+    if len(w) < 4:
+        return None
+    fits = [i for i, name in enumerate(_MONTH_NAMES, start=1) if one_off(name, w)]
+    if fits:
+        return fits[0] if len(fits) == 1 else None
+    ranked = sorted((_edits(name, w), i) for i, name in enumerate(_MONTH_NAMES, start=1))
+    (best, month), (second, _) = ranked[0], ranked[1]
+    name = _MONTH_NAMES[month - 1]
+    initial = w[0] == name[0] or any(w[0] in g and name[0] in g for g in _LOOKALIKE_INITIALS)
+    return month if initial and best <= len(name) // 2 and second - best >= 2 else None
+
+
+_LOOKALIKE_INITIALS = ("ocgqd", "jilt", "nmh", "s5", "fp", "a4")
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest letters inserted, dropped or changed to turn a into b."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, start=1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,3 +94,13 @@ def test_month_one_letter_off_in_a_dates_shape() -> None:
     assert [s.value for s in find_dates("duly 24, 2018")] == [dt.date(2018, 7, 24)]
     assert find_dates("Juny 3, 2020") == []
     assert find_dates("items 12, 2020") == []
+
+
+def test_a_badly_misread_month_in_a_dates_shape() -> None:
+    """A damaged scan's 'Sepienwver 24, 2019' and 'Crtouer 27, 2021' are the one month they
+    come near; a word that two months fit about as well, or that starts unlike the month,
+    stays a word."""
+    assert [s.value for s in find_dates("Date: Sepienwver 24, 2019")] == [dt.date(2019, 9, 24)]
+    assert [s.value for s in find_dates("Crtouer 27, 2021.")] == [dt.date(2021, 10, 27)]
+    for text in ["Monday 24, 2019", "Amount 12, 2020", "until 15, 2021", "received 3, 2022"]:
+        assert find_dates(text) == [], text
