@@ -386,12 +386,14 @@ class _Runner:
 
 def _write_image(image: Image.Image, stem: Path) -> Path:
     """The page as an uncompressed TIFF: same pixels, no encode cost, quick for tesseract.
-    No resolution is written (Pillow takes none from the image's metadata), so tesseract
-    estimates it from the text as it did for every page so far."""
+    Uncompressed said outright: Pillow would otherwise reuse the compression of the TIFF the
+    page came from, JPEG included (lossy, and it changed what tesseract read). No resolution is
+    written (Pillow takes none from the image's metadata), so tesseract estimates it from the
+    text as it does for any page."""
     if image.mode not in ("1", "L", "RGB"):
         image = image.convert("L")
     path = stem.with_suffix(".tif")
-    image.save(path, format="TIFF")
+    image.save(path, format="TIFF", compression="raw")
     return path
 
 

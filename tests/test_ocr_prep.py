@@ -4,6 +4,7 @@ a page on its side or upside down is read in one tesseract run."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -220,3 +221,22 @@ def test_a_crooked_noisy_ruled_table_is_read_row_by_row() -> None:
     for _, period, _, amount in ROWS:
         assert period in text and amount in text
     assert "27,732.89" in text
+
+
+@pytest.mark.parametrize("compression", ["jpeg", "tiff_lzw", "group4"])
+def test_a_page_goes_to_tesseract_with_its_own_pixels(compression: str, tmp_path: Path) -> None:
+    """A page from a JPEG-compressed TIFF (a scanner's default) is written uncompressed for
+    tesseract: the same pixels, not re-encoded with its source's lossy compression."""
+    import io
+
+    page = _printed_page()
+    if compression == "group4":
+        page = page.convert("1")
+    buf = io.BytesIO()
+    page.save(buf, format="TIFF", compression=compression)
+    loaded = Image.open(io.BytesIO(buf.getvalue()))
+    loaded.load()
+    assert loaded.info["compression"] == compression
+    written = Image.open(ocr._write_image(loaded, tmp_path / "page"))
+    assert written.info["compression"] == "raw"
+    assert written.tobytes() == loaded.tobytes()
