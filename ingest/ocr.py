@@ -259,7 +259,7 @@ def _clean(image: Image.Image, dpi: float) -> Image.Image:
     paper, dark = median_level(hist), _dark_level(hist)
     angle = skew_angle(image, dark)
     if abs(angle) >= _MIN_SKEW:
-        image = image.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=paper)
+        image = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=paper)
     return without_rules(image, (dark + paper) // 2, paper, round(dpi / 3), round(dpi / 25))
 
 
