@@ -257,7 +257,9 @@ def _clean(image: Image.Image, dpi: float) -> Image.Image:
     image = median3(image)
     hist = image.histogram()
     paper, dark = median_level(hist), _dark_level(hist)
-    angle = skew_angle(image, dark)
+    # Text lines run across an upright or upside-down page only; a page on its side is turned
+    # a quarter later, and its skew is not measured here.
+    angle = skew_angle(image, dark) if image.height >= image.width else 0.0
     if abs(angle) >= _MIN_SKEW:
         image = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=paper)
     return without_rules(image, (dark + paper) // 2, paper, round(dpi / 3), round(dpi / 25))
