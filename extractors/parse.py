@@ -79,7 +79,11 @@ def one_off(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
-def _month_one_off(word: str) -> int | None:
+# First letters OCR reads for one another ("Crtouer" is October's "O" read as "C").
+_LOOKALIKE_INITIALS = ("ocgqd", "jilt", "nmh", "s5", "fp", "a4")
+
+
+def _month_misread(word: str) -> int | None:
     """The month a misread word names: one letter off (same length) if exactly one month fits;
     else the one month within half its letters' edits (inserted, dropped or misread) of the
     word, starting with the same letter or one OCR takes for it, while every other month is at
@@ -97,8 +101,6 @@ def _month_one_off(word: str) -> int | None:
     initial = w[0] == name[0] or any(w[0] in g and name[0] in g for g in _LOOKALIKE_INITIALS)
     return month if initial and best <= len(name) // 2 and second - best >= 2 else None
 
-
-_LOOKALIKE_INITIALS = ("ocgqd", "jilt", "nmh", "s5", "fp", "a4")
 
 
 def _edits(a: str, b: str) -> int:
@@ -150,7 +152,7 @@ def find_dates(text: str) -> list[Span]:
     for m in _ISO.finditer(text):
         add(_mkdate(m["y"], int(m["m"]), m["d"]), m)
     for m in _MISSPELLED.finditer(text):
-        month = _month_one_off(m["word"])
+        month = _month_misread(m["word"])
         if month is not None:
             add(_mkdate(m["year"], month, m["day"]), m)
     for m in _NUMERIC.finditer(text):

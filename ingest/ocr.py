@@ -207,12 +207,12 @@ def ocr_page(
         # says clearly which way is up, and read like any upright page; when it cannot tell,
         # tesseract's own orientation step (--psm 1, about 0.35 s more) turns it within the one
         # run. Either way no upright read is wasted on it, and a wrong turn is caught below.
-        angle = upright_turn(image)
-        base = image if not angle else image.rotate(-angle, expand=True)
-        result = _read(run, base, scale, lang, turn=angle is None)
+        turn = upright_turn(image)
+        angle = turn or 0
+        base = image.rotate(-angle, expand=True) if angle else image
+        result = _read(run, base, scale, lang, turn=turn is None)
         if angle:
             result.rotation = angle
-        angle = angle or 0
         result.ink = cover
         if result.quality >= MIN_GOOD_WORD_RATIO and not result.vertical:
             return result
