@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from ingest.catalog import NoticeEntry
 from ingest.record import CORE_FIELDS, Fields, Review, Scam
 
@@ -13,6 +15,9 @@ FLOORS = {"tax_years": 0.7}
 # The IRS may collect for 10 years after assessment (IRC 6502); a letter about a year much older
 # than that is far likelier an OCR slip ("2016" read "2006") than a real period.
 OLDEST_PLAUSIBLE_YEARS = 15
+# A letter is read after it was printed; the IRS dates a notice a few days before mailing it.
+# A notice date weeks after the day it is read is a misread digit ("2018" read "2038").
+FUTURE_SLACK = timedelta(days=31)
 
 
 def route(
@@ -22,8 +27,10 @@ def route(
     *,
     is_irs_letter: bool,
     conflicts: list[str] | None = None,
+    today: date | None = None,
 ) -> Review:
     reasons: list[str] = list(conflicts or [])
+    today = today or date.today()
     if not is_irs_letter:
         reasons.append("does not look like an IRS letter")
     if scam.verdict != "genuine":
@@ -34,6 +41,8 @@ def route(
         reasons.append(f"notice code {fields.notice_code.value} is not in the catalog")
     if fields.notice_date.value is None:
         reasons.append("notice date not found")
+    elif fields.notice_date.value > today + FUTURE_SLACK:
+        reasons.append(f"notice date {fields.notice_date.value.isoformat()} is in the future")
     if entry is not None and entry.requests_payment and fields.amount_due.value is None:
         reasons.append(f"{entry.code} normally states an amount due, none was found")
     if (

@@ -29,6 +29,11 @@ def assemble(doc: Document, today: date | None = None) -> CaseRecord:
     record.scam = assessment
     record.timeline = build_timeline(fields, entry, assessment.verdict, today=today)
     record.review = review.route(
-        fields, entry, assessment, is_irs_letter=is_letter, conflicts=extraction.conflicts
+        fields,
+        entry,
+        assessment,
+        is_irs_letter=is_letter,
+        conflicts=extraction.conflicts,
+        today=today,
     )
     return record

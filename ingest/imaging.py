@@ -20,6 +20,12 @@ def median_level(hist: list[int]) -> int:
     return 0
 
 
+def grey(image: Image.Image) -> Image.Image:
+    """The page in 8-bit grey, without a copy when it already is (convert always copies: a few
+    ms on a 300-DPI page, paid by every measure taken of it)."""
+    return image if image.mode == "L" else image.convert("L")
+
+
 def median3(image: Image.Image) -> Image.Image:
     """A 3x3 median filter, edges repeated: the same pixels as Pillow's MedianFilter(3), about
     ten times faster (Pillow ranks each window; 0.37 s on a 200-DPI page against ~0.03 s).
@@ -29,7 +35,7 @@ def median3(image: Image.Image) -> Image.Image:
     """
     import numpy as np  # here: loading a text-layer letter never needs it
 
-    a = np.asarray(image.convert("L"))
+    a = np.asarray(grey(image))
     p = np.pad(a, 1, mode="edge")
     top, mid, bot = p[:-2], p[1:-1], p[2:]
     lo, hi = np.minimum(top, mid), np.maximum(top, mid)
@@ -58,17 +64,33 @@ def _med3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 def skew_angle(image: Image.Image, dark: int, limit: float = 4.0) -> float:
     """Counter-clockwise degrees that level the page's text lines: the turn at which rows of
-    ink are sharpest (the largest variance of row-to-row change of ink), coarse then fine."""
+    ink are sharpest (the largest variance of row-to-row change of ink), coarse then fine.
+
+    A turn of a few degrees moves each narrow column of the page up or down by its distance
+    from the centre times the sine: the rows of ink at any angle are the columns' ink profiles,
+    each shifted, summed. Profiles of 4-pixel columns are taken once; trying an angle is then
+    a few hundred additions of short arrays, not a rotation of the page (8 ms a page against 40
+    ms rotating; the angle found agreed within 0.1 degree on 151 noisy pages, seed 700001)."""
     import numpy as np
 
-    grey = image.convert("L")
-    factor = max(1, round(max(grey.size) / 1100))
-    small = grey.reduce(factor) if factor > 1 else grey
-    ink = Image.fromarray(((np.asarray(small) < dark) * 255).astype(np.uint8))
+    small = grey(image)
+    factor = max(1, round(max(small.size) / 1100))
+    if factor > 1:
+        small = small.reduce(factor)
+    ink = np.asarray(small) < dark
+    h, w = ink.shape
+    step = 4
+    k = w // step
+    profiles = ink[:, : k * step].reshape(h, k, step).sum(axis=2, dtype=np.int64).T
+    offsets = np.arange(k) * step + step / 2 - w / 2
+    pad = int(np.ceil(w / 2 * np.sin(np.radians(limit + 0.5)))) + 1
 
     def sharpness(angle: float) -> float:
-        rows = np.asarray(ink.rotate(angle, resample=Image.Resampling.NEAREST)).sum(axis=1)
-        return float(np.var(np.diff(rows.astype(np.float64))))
+        shifts = np.rint(-offsets * np.sin(np.radians(angle))).astype(int) + pad
+        rows = np.zeros(h + 2 * pad, dtype=np.int64)
+        for profile, shift in zip(profiles, shifts, strict=True):
+            rows[shift : shift + h] += profile
+        return float(np.var(np.diff(rows)))
 
     coarse = max(np.arange(-limit, limit + 0.01, 0.5), key=sharpness)
     fine = max(np.arange(coarse - 0.4, coarse + 0.41, 0.1), key=sharpness)
@@ -86,7 +108,7 @@ def without_rules(
     dark page edge gone slanted, they left dashes that cost tesseract a whole page."""
     import numpy as np
 
-    a = np.asarray(image.convert("L")).copy()
+    a = np.asarray(grey(image)).copy()
     flat = _runs(a < ink_below, across)
     flat &= ~_runs(np.ascontiguousarray(flat.T), thick + 1).T
     grown = flat.copy()

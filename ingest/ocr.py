@@ -37,7 +37,7 @@ from PIL import Image, ImageChops
 
 from .document import Word
 from .errors import FileTimeoutError, OcrError, OcrTimeoutError, TesseractMissingError
-from .imaging import median3, median_level, skew_angle, without_rules
+from .imaging import grey, median3, median_level, skew_angle, without_rules
 from .privacy import mask_ids
 
 # Orientation detection costs a second tesseract run, so it only runs when the first reading looks
@@ -241,8 +241,11 @@ def noise(image: Image.Image) -> float:
     page (a fax) has no grey noise to remove: 0."""
     if image.mode == "1":
         return 0.0
-    grey = image.convert("L")
-    steps = ImageChops.difference(grey, ImageChops.offset(grey, 1, 0))
+    # Every other row is as good a sample at half the cost (a clean 300-DPI page: 25 -> 11 ms);
+    # noisy or not came out the same on all 500 pages of seeds 720001 and 700001.
+    rows = grey(image)
+    rows = rows.resize((rows.width, max(1, rows.height // 2)), Image.Resampling.NEAREST)
+    steps = ImageChops.difference(rows, ImageChops.offset(rows, 1, 0))
     return float(median_level(steps.histogram()))
 
 
@@ -270,9 +273,9 @@ def ink(image: Image.Image) -> float:
 
     Tells an empty sheet (a separator, the blank back of a page) from a page tesseract could not
     read: both give no words, but only one of them is part of a letter."""
-    grey = image.convert("L")
-    factor = max(1, round(grey.width / 640))
-    small = grey.reduce(factor) if factor > 1 else grey
+    page = grey(image)
+    factor = max(1, round(page.width / 640))
+    small = page.reduce(factor) if factor > 1 else page
     w, h = small.size
     dx, dy = int(w * _INK_MARGIN), int(h * _INK_MARGIN)
     hist = small.crop((dx, dy, w - dx, h - dy)).histogram()
@@ -298,9 +301,9 @@ def ascender_balance(image: Image.Image, strips: int = 16) -> float:
     """
     import numpy as np
 
-    grey = image.convert("L")
-    factor = max(1, round(max(grey.size) / 1650))  # 150-200 DPI: x-height ~10 pixels
-    small = grey.reduce(factor) if factor > 1 else grey
+    page = grey(image)
+    factor = max(1, round(max(page.size) / 1650))  # 150-200 DPI: x-height ~10 pixels
+    small = page.reduce(factor) if factor > 1 else page
     w, h = small.size
     dx, dy = int(w * _INK_MARGIN), int(h * _INK_MARGIN)
     inner = small.crop((dx, dy, w - dx, h - dy))

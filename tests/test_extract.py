@@ -246,6 +246,27 @@ def test_missing_or_implausible_tax_year_routes_to_review() -> None:
     assert any("tax_years read with low confidence" in r for r in reasons([2021, 2022], 0.66))
 
 
+def test_notice_date_misread_into_the_future_routes_to_review() -> None:
+    """A letter is read after it is printed: "2018" read "2038" is a misread, not a date."""
+
+    def reasons(notice: dt.date) -> list[str]:
+        fields = Fields(
+            notice_code=FieldValue[str](value="CP14", confidence=0.95),
+            notice_date=FieldValue(value=notice, confidence=0.95),
+            tax_years=FieldValue[list[int]](value=[2016], confidence=0.95),
+        )
+        entry = load_catalog().get("CP14")
+        today = dt.date(2024, 6, 1)
+        return route(
+            fields, entry, Scam(verdict="genuine"), is_irs_letter=True, today=today
+        ).reasons
+
+    assert any("in the future" in r for r in reasons(dt.date(2038, 1, 22)))
+    # dated days ahead of the day it is opened, as the IRS does: not a reason
+    assert not [r for r in reasons(dt.date(2024, 6, 10)) if "future" in r]
+    assert not [r for r in reasons(dt.date(2018, 1, 22)) if "future" in r]
+
+
 def test_table_row_lost_to_ocr_makes_the_years_unsure() -> None:
     rows: list[Row] = [
         [(380, "Notice date"), (470, "October 24, 2016")],
