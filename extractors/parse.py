@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 MONTHS = {
     "jan": 1,
@@ -83,6 +84,7 @@ def one_off(a: str, b: str) -> bool:
 _LOOKALIKE_INITIALS = ("ocgqd", "jilt", "nmh", "s5", "fp", "a4")
 
 
+@lru_cache(maxsize=4096)  # OCR prints the same misreads again and again; 12 edit distances each
 def _month_misread(word: str) -> int | None:
     """The month a misread word names: one letter off (same length) if exactly one month fits;
     else the one month within half its letters' edits (inserted, dropped or misread) of the
@@ -100,7 +102,6 @@ def _month_misread(word: str) -> int | None:
     name = _MONTH_NAMES[month - 1]
     initial = w[0] == name[0] or any(w[0] in g and name[0] in g for g in _LOOKALIKE_INITIALS)
     return month if initial and best <= len(name) // 2 and second - best >= 2 else None
-
 
 
 def _edits(a: str, b: str) -> int:
