@@ -272,6 +272,15 @@ def _read_pages(
     private = ocr.private_folder(opts.temp_dir) if ocr_pages else contextlib.nullcontext()
     with private as folder:
 
+        def page_of(raw: sources.RawPage, result: ocr.OcrPage) -> Page:
+            width, height = raw.width, raw.height
+            if result.rotation in (90, 270):
+                width, height = height, width
+            lines = build_lines(result.fragments)
+            return Page(
+                raw.number, width, height, lines, "ocr", rotation=result.rotation, ink=result.ink
+            )
+
         def one(raw: sources.RawPage) -> Page | IngestError:
             if raw.error is not None:
                 return raw.error
@@ -300,17 +309,69 @@ def _read_pages(
                 return exc
             finally:
                 raw.image = None  # free the bitmap as soon as it is read
-            width, height = raw.width, raw.height
-            if result.rotation in (90, 270):
-                width, height = height, width
-            lines = build_lines(result.fragments)
-            return Page(
-                raw.number, width, height, lines, "ocr", rotation=result.rotation, ink=result.ink
+            return page_of(raw, result)
+
+        def together(raws: list[sources.RawPage]) -> list[Page | IngestError]:
+            """Pages to OCR, prepared one at a time (one bitmap in memory), then read by one
+            tesseract run: each page saves the run's start (~0.08 s)."""
+            if len(raws) == 1:
+                return [one(raws[0])]
+            if deadline - time.monotonic() <= 0:
+                return [_file_timeout(opts, raw.number) for raw in raws]
+            assert folder is not None
+            ready: list[ocr.Prepared | IngestError] = []
+            for raw in raws:
+                try:
+                    image = raw.image
+                    assert image is not None
+                    ready.append(
+                        ocr.prepare(image, scale=raw.scale, page=raw.number, folder=folder)
+                    )
+                except IngestError as exc:
+                    ready.append(exc)
+                finally:
+                    raw.image = None
+            read = iter(
+                ocr.read_prepared(
+                    [r for r in ready if isinstance(r, ocr.Prepared)],
+                    lang=opts.lang,
+                    timeout=opts.page_timeout,
+                    deadline=deadline,
+                    cmd=opts.tesseract_cmd,
+                    folder=folder,
+                )
             )
+            out: list[Page | IngestError] = []
+            for raw, r in zip(raws, ready, strict=True):
+                result = next(read) if isinstance(r, ocr.Prepared) else r
+                if isinstance(result, ocr.OcrPage):
+                    out.append(page_of(raw, result))
+                elif isinstance(result, OcrTimeoutError) and deadline <= time.monotonic():
+                    out.append(_file_timeout(opts, raw.number))
+                else:
+                    out.append(result)
+            return out
+
+        def in_order() -> list[Page | IngestError]:
+            """Every page in order; runs of pages to OCR go to tesseract together."""
+            results: list[Page | IngestError] = []
+            waiting: list[sources.RawPage] = []
+            for raw in src.pages:
+                if raw.error is None and raw.fragments is None:
+                    waiting.append(raw)
+                    if len(waiting) == ocr.BATCH_PAGES:
+                        results += together(waiting)
+                        waiting = []
+                    continue
+                if waiting:
+                    results += together(waiting)
+                    waiting = []
+                results.append(one(raw))
+            return results + (together(waiting) if waiting else [])
 
         jobs = max(1, min(opts.jobs, len(src.pages)))
         if jobs == 1:
-            results = [one(p) for p in src.pages]
+            results = in_order()
         else:
             pool = ThreadPoolExecutor(jobs)
             try:

@@ -4,6 +4,7 @@ a page on its side or upside down is read in one tesseract run."""
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -83,13 +84,13 @@ def _words(page: ocr.OcrPage) -> list[tuple[str, tuple[float, float, float, floa
 
 def _count_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     runs: list[list[str]] = []
-    real = ocr._Runner.__call__
+    real = ocr._Runner.read
 
-    def counted(self: ocr._Runner, image: Image.Image, args: list[str], ext: str) -> str:
+    def counted(self: ocr._Runner, picture: Path, args: list[str], ext: str) -> str:
         runs.append(args)
-        return real(self, image, args, ext)
+        return real(self, picture, args, ext)
 
-    monkeypatch.setattr(ocr._Runner, "__call__", counted)
+    monkeypatch.setattr(ocr._Runner, "read", counted)
     return runs
 
 
@@ -240,3 +241,58 @@ def test_a_page_goes_to_tesseract_with_its_own_pixels(compression: str, tmp_path
     written = Image.open(ocr._write_image(loaded, tmp_path / "page"))
     assert written.info["compression"] == "raw"
     assert written.tobytes() == loaded.tobytes()
+
+
+def _pages_of_a_letter() -> list[Image.Image]:
+    """Three different pages, one of them blank (the back of a sheet)."""
+    first, last = _printed_page(), _printed_page()
+    ImageDraw.Draw(last).text(
+        (110, 60), "Page 3 of 3  Notice CP14", font=ImageFont.truetype(FONT, 22), fill=0
+    )
+    return [first, Image.new("L", first.size, 255), last.rotate(180)]
+
+
+def _read_together(
+    pages: list[Image.Image], folder: Path, cmd: str | None = None
+) -> list[ocr.OcrPage | ocr.OcrError]:
+    ready = [ocr.prepare(p, scale=72 / 150, page=n, folder=folder) for n, p in enumerate(pages, 1)]
+    return ocr.read_prepared(ready, timeout=60, cmd=cmd, folder=folder)
+
+
+def test_the_pages_of_a_file_are_read_in_one_tesseract_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's start (loading the model) is paid once, and each page reads as it does alone."""
+    pages = _pages_of_a_letter()
+    alone = [ocr.ocr_page(p, scale=72 / 150, page=n) for n, p in enumerate(pages, 1)]
+    runs = _count_runs(monkeypatch)
+    together = _read_together(pages, tmp_path)
+    assert len(runs) == 1  # the blank page needs no run, the upside-down one is turned first
+    assert [_words(p) for p in together] == [_words(p) for p in alone]
+    assert [p.rotation for p in together] == [0, 0, 180]
+    assert not together[1].fragments and together[2].fragments
+    assert not list(tmp_path.iterdir())  # the page images are gone
+
+
+def test_a_page_that_stops_the_shared_run_fails_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tesseract that cannot read one page (here a wrapper that fails on it) fails the run for
+    all: each page is then read alone, and only that page carries the error."""
+    pages = _pages_of_a_letter()
+    wrapper = tmp_path / "tesseract"
+    real = shutil.which("tesseract")
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in *.txt) grep -q "/p3-" "$1" && exit 3;; */p3-*) exit 3;; esac\n'
+        f'exec {real} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    runs = _count_runs(monkeypatch)
+    first, blank, third = _read_together(pages, folder, cmd=str(wrapper))
+    assert len(runs) == 3  # the shared run, then page 1 and page 3 alone
+    assert isinstance(first, ocr.OcrPage) and first.fragments
+    assert isinstance(blank, ocr.OcrPage) and not blank.fragments
+    assert isinstance(third, ocr.OcrError) and third.page == 3
