@@ -6,6 +6,7 @@ Coordinates are PDF points (1/72 inch) from the page's top-left corner whatever 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -88,6 +89,10 @@ class Page:
     rotation: int = 0  # degrees the scan was turned to read upright
     warnings: list[str] = field(default_factory=list)
     ink: float | None = None  # share of the scan covered by ink (ocr.ink); None: not measured
+    # Degrees a crooked scan was turned counter-clockwise about its centre to read it level:
+    # the lines' boxes are the levelled page's (the extractors' rows and columns want them
+    # so); the record's boxes are turned back (unlevel).
+    skew: float = 0.0
 
     @property
     def text(self) -> str:
@@ -168,3 +173,20 @@ def build_lines(fragments: list[list[Word]], gap_factor: float = 2.5) -> list[Li
         ln.row = row
     lines.sort(key=lambda ln: (ln.row, ln.bbox[0]))
     return lines
+
+
+def unlevel(box: BBox, page: Page) -> BBox:
+    """A box on the levelled page as the box around it on the scan itself: the page was turned
+    `skew` degrees counter-clockwise about its centre, so the box is turned back about it."""
+    if not page.skew:
+        return box
+    a = math.radians(page.skew)
+    cx, cy = page.width / 2, page.height / 2
+    xs, ys = [], []
+    for x, y in ((box[0], box[1]), (box[2], box[1]), (box[0], box[3]), (box[2], box[3])):
+        # Levelling took (dx, dy) from the centre to (dx cos a + dy sin a, dy cos a - dx sin a)
+        # (counter-clockwise, y running down); this is the way back.
+        dx, dy = x - cx, y - cy
+        xs.append(cx + dx * math.cos(a) - dy * math.sin(a))
+        ys.append(cy + dx * math.sin(a) + dy * math.cos(a))
+    return (min(xs), min(ys), max(xs), max(ys))

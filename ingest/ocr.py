@@ -76,6 +76,9 @@ class OcrPage:
     quality: float  # share of confident word-like words, for diagnostics
     vertical: bool = False  # most words taller than wide: the page lies on its side
     ink: float | None = None  # see ink(); None when not measured
+    # Degrees the page was turned counter-clockwise about its centre to level it (a crooked
+    # noisy scan, see _clean): its boxes are those of the levelled page.
+    skew: float = 0.0
 
 
 @dataclass(slots=True)
@@ -191,6 +194,7 @@ class Prepared:
     ink: float
     angle: int  # clockwise degrees it was turned before reading
     ask_turn: bool  # the ascender balance could not tell: tesseract's --psm 1 turns it
+    skew: float  # see OcrPage.skew
     size: tuple[int, int]
     picture: Path | None  # None: no ink, nothing for tesseract to read
 
@@ -199,8 +203,8 @@ def prepare(image: Image.Image, *, scale: float, page: int, folder: Path) -> Pre
     """Everything done to a page before tesseract sees it; its image goes into `folder`."""
     cover = ink(image)
     if cover < NO_INK:
-        return Prepared(page, scale, cover, 0, False, image.size, None)
-    image = _clean(image, 72 / scale)
+        return Prepared(page, scale, cover, 0, False, 0.0, image.size, None)
+    image, skew = _clean(image, 72 / scale)
     # A letter scanned on its side or upside down is turned here when the ascender balance
     # says clearly which way is up, and read like any upright page; when it cannot tell,
     # tesseract's own orientation step (--psm 1, about 0.35 s more) turns it within the one
@@ -209,7 +213,7 @@ def prepare(image: Image.Image, *, scale: float, page: int, folder: Path) -> Pre
     angle = turn or 0
     base = image.rotate(-angle, expand=True) if angle else image
     picture = _save(base, folder / f"p{page}-{next(_Runner.names)}", page)
-    return Prepared(page, scale, cover, angle, turn is None, base.size, picture)
+    return Prepared(page, scale, cover, angle, turn is None, skew, base.size, picture)
 
 
 # Pages of one file read by one tesseract run: its start (loading the model, ~0.08 s of 0.6-1.2
@@ -296,7 +300,7 @@ def _finish(run: _Runner, p: Prepared, result: OcrPage | None, lang: str) -> Ocr
         result = _read(run, p.picture, p.size, p.scale, lang, turn=p.ask_turn)
     if p.angle:
         result.rotation = p.angle
-    result.ink = p.ink
+    result.ink, result.skew = p.ink, p.skew
     if result.quality >= MIN_GOOD_WORD_RATIO and not result.vertical:
         return result
     best = result
@@ -311,7 +315,7 @@ def _finish(run: _Runner, p: Prepared, result: OcrPage | None, lang: str) -> Ocr
             turned = base.rotate(-extra, expand=True)
             again = _read_image(run, turned, p.scale, lang)
             again.rotation = (p.angle + extra) % 360
-            again.ink = p.ink
+            again.ink, again.skew = p.ink, p.skew
             if again.quality > best.quality or (best.vertical and not again.vertical):
                 best = again
     except FileTimeoutError:
@@ -335,23 +339,27 @@ def noise(image: Image.Image) -> float:
     return float(median_level(steps.histogram()))
 
 
-def _clean(image: Image.Image, dpi: float) -> Image.Image:
+def _clean(image: Image.Image, dpi: float) -> tuple[Image.Image, float]:
     """A noisy grey scan (the damaged, faded, crooked kind) is median-filtered, levelled and rid
-    of its horizontal table rules before tesseract sees it; any other page goes as it is. On 100
+    of its horizontal table rules before tesseract sees it; any other page goes as it is. With
+    the page, the degrees it was turned counter-clockwise about its centre to level it. On 100
     heavily degraded letters (seed 700001) levelling and rule removal took the tax years read
     right from 87 to 92%, the amount due from 89 to 94%, the response date from 95 to 98% (a
     ruled table on a crooked page was read as one garbled line, or lost); notice date 93 -> 92%."""
     if noise(image) < NOISY:
-        return image
+        return image, 0.0
     image = median3(image)
     hist = image.histogram()
     paper, dark = median_level(hist), _dark_level(hist)
     # Text lines run across an upright or upside-down page only; a page on its side is turned
     # a quarter later, and its skew is not measured here.
     angle = skew_angle(image, dark) if image.height >= image.width else 0.0
-    if abs(angle) >= _MIN_SKEW:
+    if abs(angle) < _MIN_SKEW:
+        angle = 0.0
+    else:
         image = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=paper)
-    return without_rules(image, (dark + paper) // 2, paper, round(dpi / 3), round(dpi / 25))
+    rules = round(dpi / 3), round(dpi / 25)
+    return without_rules(image, (dark + paper) // 2, paper, *rules), angle
 
 
 def ink(image: Image.Image) -> float:

@@ -28,7 +28,7 @@ from typing import Literal
 from PIL import Image
 
 from . import ocr, sources
-from .document import Document, Page, build_lines
+from .document import Document, Page, build_lines, unlevel
 from .errors import (
     FileTimeoutError,
     IngestError,
@@ -254,6 +254,9 @@ def letter_records(parts: list[Part], today: date | None = None) -> list[CaseRec
         record = assemble(part.document(), today)
         for name in FIELD_NAMES:
             value = getattr(record.fields, name)
+            if value.page is not None and value.bbox is not None:
+                x0, y0, x1, y1 = value.bbox  # the scan's frame, not the levelled page's
+                value.bbox = list(unlevel((x0, y0, x1, y1), part.pages[value.page - 1]))
             value.page = part.page_number(value.page)
         if part.doubts:
             record.review.needed = True
@@ -278,7 +281,14 @@ def _read_pages(
                 width, height = height, width
             lines = build_lines(result.fragments)
             return Page(
-                raw.number, width, height, lines, "ocr", rotation=result.rotation, ink=result.ink
+                raw.number,
+                width,
+                height,
+                lines,
+                "ocr",
+                rotation=result.rotation,
+                ink=result.ink,
+                skew=result.skew,
             )
 
         def one(raw: sources.RawPage) -> Page | IngestError:

@@ -3,6 +3,7 @@ a page on its side or upside down is read in one tesseract run."""
 
 from __future__ import annotations
 
+import math
 import random
 import shutil
 from pathlib import Path
@@ -27,20 +28,22 @@ def _letter_page() -> Image.Image:
 def test_a_clean_scan_is_left_as_it_is() -> None:
     page = _letter_page()
     assert ocr.noise(page) == 0
-    assert ocr._clean(page, 100) is page
+    cleaned, skew = ocr._clean(page, 100)
+    assert cleaned is page and skew == 0
 
 
 def test_a_fax_has_no_grey_noise_to_remove() -> None:
     fax = _letter_page().convert("1")
     assert ocr.noise(fax) == 0
-    assert ocr._clean(fax, 100) is fax
+    cleaned, skew = ocr._clean(fax, 100)
+    assert cleaned is fax and skew == 0
 
 
 def test_a_noisy_grey_scan_goes_through_a_median_filter() -> None:
     page = _letter_page()
     noisy = Image.blend(page, Image.effect_noise(page.size, 40), 0.25)
     assert ocr.noise(noisy) >= ocr.NOISY
-    cleaned = ocr._clean(noisy, 100)
+    cleaned, _ = ocr._clean(noisy, 100)
     assert cleaned is not noisy
     assert ocr.noise(cleaned) < ocr.noise(noisy)
 
@@ -296,3 +299,47 @@ def test_a_page_that_stops_the_shared_run_fails_alone(
     assert isinstance(first, ocr.OcrPage) and first.fragments
     assert isinstance(blank, ocr.OcrPage) and not blank.fragments
     assert isinstance(third, ocr.OcrError) and third.page == 3
+
+
+def test_boxes_on_a_crooked_noisy_scan_are_where_the_print_is(tmp_path: Path) -> None:
+    """The page is read levelled, but the record's boxes are the scan's own: a case system
+    that highlights the notice code on the scan finds it there, not a tilt away."""
+    from ingest import read_letter
+
+    dpi, crook = 150, 2.0
+    page = Image.new("L", (1275, 1650), 250)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT, 24)
+    draw.text((850, 110), "Notice CP14", font=font, fill=30)
+    top, bottom = draw.textbbox((850, 110), "Notice CP14", font=font)[1::2]
+    cp14 = (
+        (
+            850
+            + draw.textlength("Notice ", font=font)
+            + 850
+            + draw.textlength("Notice CP14", font=font)
+        )
+        / 2,
+        (top + bottom) / 2,
+    )
+    draw.text((850, 150), "Notice date May 6, 2024", font=font, fill=30)
+    for i, line in enumerate(BODY * 4):
+        draw.text((110, 400 + 36 * i), line, font=font, fill=30)
+    scan = _damaged(page, crook)
+    assert ocr.noise(scan) >= ocr.NOISY
+    path = tmp_path / "crooked.png"
+    scan.save(path, dpi=(dpi, dpi))
+
+    code = read_letter(path).fields.notice_code
+    assert code.value == "CP14" and code.bbox is not None
+    # where "CP14" lies on the scan: the straight page turned by the crook about its centre
+    a = math.radians(crook)
+    dx, dy = cp14[0] - page.width / 2, cp14[1] - page.height / 2
+    on_scan = (
+        page.width / 2 + dx * math.cos(a) + dy * math.sin(a),
+        page.height / 2 - dx * math.sin(a) + dy * math.cos(a),
+    )
+    pt = 72 / dpi
+    got = ((code.bbox[0] + code.bbox[2]) / 2 / pt, (code.bbox[1] + code.bbox[3]) / 2 / pt)
+    assert math.dist(got, on_scan) < 6  # pixels
+    assert math.dist(on_scan, cp14) > 20  # where it would be on the levelled page
