@@ -50,15 +50,19 @@ def extract(doc: Document) -> Extraction:
             f"a deadline is printed ('{label}') but its date could not be read"
             for label in dates.unread_deadlines(ctx)[:1]
         ]
+    form = forms.tax_form(ctx)
+    # An income tax return is filed after its year ends: the IRS writes about a Form 1040 year
+    # in a later year, never in that year itself.
+    after = form is not None and form.value in years.INCOME_TAX_FORMS
     fields = Fields(
         notice_code=FieldValue[str](**field_from(code)),
         notice_date=FieldValue(**field_from(notice)),
-        tax_years=FieldValue[list[int]](**field_from(years.tax_years(ctx, latest))),
+        tax_years=FieldValue[list[int]](**field_from(years.tax_years(ctx, latest, after))),
         amount_due=AmountField(**field_from(amount)),
         response_date=FieldValue(**field_from(response)),
         taxpayer_id_last4=FieldValue[str](**field_from(identity.taxpayer_id_last4(ctx))),
         taxpayer_name=FieldValue[str](**field_from(identity.taxpayer_name(ctx))),
-        tax_form=FieldValue[str](**field_from(forms.tax_form(ctx))),
+        tax_form=FieldValue[str](**field_from(form)),
         irs_phone=FieldValue[str](**field_from(phones.irs_phone(ctx))),
     )
     return Extraction(fields, known, conflicts)

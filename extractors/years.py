@@ -28,9 +28,17 @@ def _values(text: str, start: int, *, dates: bool = True) -> list[tuple[int, int
     return sorted(out, key=lambda v: v[1])
 
 
-def tax_years(ctx: Context, latest: int | None) -> Candidate:
+# Individual income tax returns: their year has ended before anything about it is assessed.
+INCOME_TAX_FORMS = frozenset(
+    {"1040", "1040-SR", "1040SR", "1040-NR", "1040NR", "1040X", "1040-X", "1040A", "1040EZ"}
+)
+
+
+def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Candidate:
     """Years owned by tax-year and tax-period labels, table columns under them, and "your 2021
-    Form 1040"; never later than the notice's own year."""
+    Form 1040"; never later than the notice's own year, nor (`year_ended`: an income tax
+    return's year, filed after it ends) in the notice's own year when an earlier one is read:
+    "2015" read "2018" on a fax of a letter dated 2018, or a deadline's year taken for one."""
     years: dict[int, float] = {}
     seen: dict[int, int] = {}
     first: Candidate | None = None
@@ -43,7 +51,10 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
         for slot in ctx.slots(page, i, hit.end, rows_below=2):
             if prose and slot.distance == 1:
                 continue  # "... for this tax year, then ..." owns no cell beside the sentence
-            vals = _values(slot.line.text, slot.start, dates=slot.distance < 2 or periodic)
+            ended = prose and slot.distance == 2 and bool(_ENDED.match(slot.line.text))
+            vals = _values(slot.line.text, slot.start, dates=slot.distance < 2 or periodic or ended)
+            if prose and slot.distance >= 2:
+                vals = _run_on(line.text, slot.line.text, vals) if slot.distance == 2 else []
             if slot.distance == 0 and not vals:
                 below = ctx.next_line(page, line)
                 if below is not None:  # "the tax year ended December 31," / "2020 (Form 1040)"
@@ -80,13 +91,39 @@ def tax_years(ctx: Context, latest: int | None) -> Candidate:
     kept = sorted(y for y in years if 1990 <= y <= (latest or 2100))
     if not kept or first is None:
         return Candidate([], 0.5, 1, (0, 0, 0, 0), "", "tax_years")
+    early = [y for y in kept if latest is None or y < latest]
+    misread = year_ended and len(early) < len(kept) and bool(early)
+    kept = early if misread else kept
     first.value = kept
     # A year read once, beside others that recur (header, stub, body), is the likeliest slip.
     single = len(kept) > 1 and any(seen.get(y, 0) < 2 for y in kept)
-    first.confidence = min(years[y] for y in kept) * (0.85 if single else 1.0)
+    first.confidence = min(years[y] for y in kept) * (0.85 if single or misread else 1.0)
     if unreadable_row:  # a period row the OCR mangled may hold a year we could not read
         first.confidence *= 0.8
     return first
+
+
+_ENDED = re.compile(r"\W*end(?:ed|ing)\b", re.IGNORECASE)
+_LEAD_IN = re.compile(r"\W*(?:end(?:ed|ing)\s+)?$", re.IGNORECASE)
+_JOINED = re.compile(r"\s*(?:,|;|&|and|through|to|-)?\s*$", re.IGNORECASE)
+_MONTH_DAY_END = re.compile(r"\b[A-Za-z]{3,9}\.?\s+\d{1,2},?\s*$")
+
+
+def _run_on(
+    label_line: str, below: str, vals: list[tuple[int, int, int]]
+) -> list[tuple[int, int, int]]:
+    """A label in a sentence owns a value on the next row only where the sentence runs on into
+    it: at that line's start ("... for the tax year" / "ended December 31, 2013 ..."). A year
+    there that completes a date broken at the line's end ("... by August 30," / "2016, the
+    ...") is that date's, not a tax year; and a year further down is another sentence's."""
+    if _MONTH_DAY_END.search(label_line) or not vals or not _LEAD_IN.match(below[: vals[0][1]]):
+        return []
+    out = vals[:1]
+    for v in vals[1:]:  # "2013 and 2014", "2019, 2020": a list of years runs on too
+        if not _JOINED.match(below[out[-1][2] : v[1]]):
+            break
+        out.append(v)
+    return out
 
 
 def _is_header(line: Line, start: int, end: int) -> bool:
@@ -112,5 +149,7 @@ def _column_below(page: Page, header_line: Line) -> tuple[list[Line], bool]:
         if not vals or len(re.sub(r"[^A-Za-z]", "", ln.text)) > 24:
             garbled = not vals and len(re.findall(r"\d", ln.text)) >= 4
             return out, garbled
+        if re.search(r"[A-Za-z]{2}", ln.text[: vals[0][1]]):
+            return out, False  # "Amount due by August 25, 2017": a sentence, not a period cell
         out.append(ln)
     return out, False

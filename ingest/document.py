@@ -162,6 +162,8 @@ def build_lines(fragments: list[list[Word]], gap_factor: float = 2.5) -> list[Li
 
     lines = [Line(seg) for seg in segments]
     lines.sort(key=lambda ln: (ln.bbox[1] + ln.bbox[3]) / 2)
+    heights = sorted(ln.bbox[3] - ln.bbox[1] for ln in lines)
+    usual = heights[len(heights) // 2] if heights else 0.0
     row = -1
     row_top = row_bot = 0.0
     for ln in lines:
@@ -170,6 +172,11 @@ def build_lines(fragments: list[list[Word]], gap_factor: float = 2.5) -> list[Li
         if row < 0 or not (row_top <= mid <= row_bot):
             row += 1
             row_top, row_bot = top, bot
+            if bot - top > 2 * usual:
+                # A line swollen by a stamp or a smudge read into it spans several rows of
+                # print: its row is only as tall as a line of text, or it swallows the table
+                # rows beside it (a header and its first row became one row).
+                row_top, row_bot = mid - usual / 2, mid + usual / 2
         ln.row = row
     lines.sort(key=lambda ln: (ln.row, ln.bbox[0]))
     return lines

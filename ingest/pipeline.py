@@ -256,7 +256,8 @@ def letter_records(parts: list[Part], today: date | None = None) -> list[CaseRec
             value = getattr(record.fields, name)
             if value.page is not None and value.bbox is not None:
                 x0, y0, x1, y1 = value.bbox  # the scan's frame, not the levelled page's
-                value.bbox = list(unlevel((x0, y0, x1, y1), part.pages[value.page - 1]))
+                box = unlevel((x0, y0, x1, y1), part.pages[value.page - 1])
+                value.bbox = [round(v, 1) for v in box]
             value.page = part.page_number(value.page)
         if part.doubts:
             record.review.needed = True

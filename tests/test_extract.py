@@ -12,7 +12,7 @@ from classifiers.review import route
 from extractors import extract
 from extractors.codes import _slot_code
 from ingest.catalog import load_catalog
-from ingest.document import Document, Line, Page, Word
+from ingest.document import Document, Line, Page, Word, build_lines
 from ingest.record import Fields, FieldValue, Scam
 
 Row = list[tuple[float, str]]
@@ -53,6 +53,74 @@ def test_prose_period_does_not_read_on_into_a_deadline() -> None:
         ]
     )
     assert extract(d).fields.tax_years.value == [2022]
+
+
+def test_a_year_that_ends_a_date_broken_across_lines_is_not_a_tax_year() -> None:
+    """'... unpaid taxes for the tax year' / 'ended December 31, 2013 ... by August 30,' /
+    '2016, the amount ...': the sentence runs on into 2013's line; 2016 finishes a deadline."""
+    d = doc(
+        [
+            [(380, "Notice date"), (470, "August 9, 2016")],
+            [(40, "As we notified you, our records show you have unpaid taxes for the tax year")],
+            [(40, "ended December 31, 2013 (Form 1040). If you don't pay $197.79 by August 30,")],
+            [(40, "2016, the amount of interest will increase and more penalties may apply.")],
+        ]
+    )
+    assert extract(d).fields.tax_years.value == [2013]
+    listed = doc([[(40, "We changed your return for the tax years")], [(40, "2013 and 2014.")]])
+    assert extract(listed).fields.tax_years.value == [2013, 2014]
+
+
+def test_a_deadline_under_a_period_column_is_not_a_period() -> None:
+    """The column of a "Tax period ending" header runs down its cells, not into the sentence
+    under the table that happens to start in the same place ("Amount due by ...")."""
+    rows: list[Row] = [
+        [(380, "Notice date"), (470, "August 4, 2017")],
+        [(150, "Tax period ending"), (300, "Assessed balance")],
+        [(150, "December 31, 2014"), (300, "4,473.98")],
+        [(150, "Amount due by August 25, 2017")],
+    ]
+    assert extract(doc(rows)).fields.tax_years.value == [2014]
+
+
+def test_an_income_tax_year_read_as_the_notice_year_is_a_misread() -> None:
+    """A Form 1040 year is written about after it ends: "2015" read "2018" on a fax dated 2018
+    loses to the stub's 2015, and the years are no longer trusted outright. A quarter of the
+    notice's own year stays on an employment tax letter (Form 941)."""
+    fax = [
+        [(380, "Tax year")],
+        [(380, "2018")],
+        [(380, "Notice date")],
+        [(380, "September 18, 2018")],
+        [(40, "Write your SSN, the tax year (2015), and the form number (1040) on your payment.")],
+    ]
+    years = extract(doc(fax)).fields.tax_years
+    assert years.value == [2015] and years.confidence < 0.9
+    quarter = [
+        [(380, "Notice date"), (470, "May 20, 2024")],
+        [(380, "Tax period"), (470, "March 31, 2024")],
+        [(380, "Tax form"), (470, "941")],
+        [(40, "Our records show you owe tax for the quarter ending March 31, 2023 too.")],
+    ]
+    assert extract(doc(quarter)).fields.tax_years.value == [2023, 2024]
+
+
+def test_a_stamp_read_into_a_line_does_not_merge_the_table_rows_beside_it() -> None:
+    """A rubber stamp over a table swells the line tesseract reads it into to three rows high;
+    the header beside it and the first row under the header stay rows of their own."""
+
+    def word(text: str, x: float, top: float, bottom: float) -> Word:
+        return Word(text, (x, top, x + 8 * len(text), bottom), 0.9, "ocr")
+
+    stamped = [word("On", 300, 285, 300), word("RECEIVED", 330, 300, 360)]
+    header = [word("Tax", 190, 330, 338), word("Period", 220, 330, 338)]
+    first = [word("12/31/2018", 190, 347, 356)]
+    second = [word("12/31/2019", 190, 360, 368)]
+    lines = build_lines([stamped, header, first, second])
+    row = {ln.text: ln.row for ln in lines}
+    assert row["Tax Period"] < row["12/31/2018"] < row["12/31/2019"]
+    years = extract(Document([Page(1, 612, 792, lines, "ocr")])).fields.tax_years.value
+    assert years == [2018, 2019]
 
 
 def test_tax_period_table_keeps_every_row() -> None:
