@@ -61,11 +61,16 @@ def _filler_only(text: str) -> bool:
 
 
 def _in_table_column(page: Page, line: Line) -> bool:
-    """The value sits on a row of a column of amounts (a line item), not alone under its label."""
+    """The value sits on a row of a column of amounts (a line item), not alone under its label.
+    The next row under it in the column decides; a row with nothing in the column (a speck or a
+    stamp's garbage read as a row of its own) is looked past."""
     x0, _, x1, _ = line.bbox
-    for other in page.lines:
-        if other.row == line.row + 1 and other.bbox[0] < x1 and other.bbox[2] > x0:
-            return bool(find_money(other.text))
+    for gap in (1, 2):
+        below = [
+            o for o in page.lines if o.row == line.row + gap and o.bbox[0] < x1 and o.bbox[2] > x0
+        ]
+        if below:
+            return any(find_money(o.text) for o in below)
     return False
 
 

@@ -123,6 +123,20 @@ def test_a_stamp_read_into_a_line_does_not_merge_the_table_rows_beside_it() -> N
     assert years == [2018, 2019]
 
 
+def test_a_speck_row_inside_a_column_of_amounts_does_not_make_a_line_item_the_total() -> None:
+    """'Amount Owed' heads a column of line items; a stamp's garbage read as a row between two
+    of them does not make the first item the amount owned by the header."""
+    table: list[Row] = [
+        [(150, "Tax Period"), (450, "Amount Owed")],
+        [(150, "12/31/2018"), (450, "5,093.48")],
+        [(300, "5570020,")],
+        [(150, "12/31/2019"), (450, "22,495.16")],
+    ]
+    assert extract(doc(table)).fields.amount_due.value is None
+    stated = [[(40, "The amount of the unpaid balance is $27,588.64")], *table]
+    assert str(extract(doc(stated)).fields.amount_due.value) == "27588.64"
+
+
 def test_tax_period_table_keeps_every_row() -> None:
     d = doc(
         [
