@@ -106,7 +106,9 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
 _ENDED = re.compile(r"\W*end(?:ed|ing)\b", re.IGNORECASE)
 _LEAD_IN = re.compile(r"\W*(?:end(?:ed|ing)\s+)?$", re.IGNORECASE)
 _JOINED = re.compile(r"\s*(?:,|;|&|and|through|to|-)?\s*$", re.IGNORECASE)
-_MONTH_DAY_END = re.compile(r"\b[A-Za-z]{3,9}\.?\s+\d{1,2},?\s*$")
+_MONTH_DAY_END = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s*$", re.IGNORECASE
+)
 
 
 def _run_on(
