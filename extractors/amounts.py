@@ -104,6 +104,60 @@ def _named_after(ctx: Context) -> list[Candidate]:
     return out
 
 
+def _shaped(money: Money, text: str) -> bool:
+    """An amount by its look alone: a sign, cents or thousands grouping ("19,515", not "2")."""
+    return money.has_symbol or money.has_cents or "," in text
+
+
+def _broken_labels(ctx: Context) -> list[Candidate]:
+    """Amounts after a label the line's end cut in two ("... The balance" / "of 19,515 must be
+    settled by ..."): labels are matched a line at a time, so the two lines are read as one
+    where the first ends on a word of an amount label. The amount must open the next line's
+    rest, after filler only, and look like money by itself."""
+    out: list[Candidate] = []
+    words = {w for w in ctx.labeler.words.get("amount_due", set()) if len(w) >= 4}
+    for page, _i, line in ctx.doc.lines():
+        last = re.findall(r"[A-Za-z]+", line.text[-20:])
+        below = ctx.next_line(page, line) if last and last[-1].lower() in words else None
+        if below is None:
+            continue
+        joined, cut = f"{line.text} {below.text}", len(line.text) + 1
+        for hit in ctx.labeler.hits(joined):
+            if hit.role != "amount_due" or not hit.start < len(line.text) < hit.end:
+                continue
+            if _CONDITION_BEFORE.search(joined[max(0, hit.start - 12) : hit.start]):
+                continue
+            if _CONDITION_AFTER.match(joined[hit.end :]):
+                continue
+            rest = hit.end - cut
+            dates = find_dates(below.text)
+            spans = [
+                s
+                for s in find_money(below.text, bare=True)
+                if s.start >= rest
+                and not any(d.start <= s.start < d.end for d in dates)
+                and _shaped(s.value, below.text[s.start : s.end])  # type: ignore[arg-type]
+            ]
+            if not spans or not _filler_only(below.text[rest : spans[0].start]):
+                continue
+            money: Money = spans[0].value  # type: ignore[assignment]
+            if money.negative:
+                continue
+            score = hit.weight * (1.0 if money.has_symbol or money.has_cents else 0.5)
+            conf = below.span_confidence(spans[0].start, spans[0].end)
+            out.append(
+                Candidate(
+                    money.amount,
+                    score * (0.55 + 0.45 * conf),
+                    page.number,
+                    below.span_bbox(spans[0].start, spans[0].end),
+                    joined,
+                    "amount_due",
+                )
+            )
+    return out
+
+
 def amount_due(ctx: Context) -> Candidate | None:
     found: list[Candidate] = []
     cut: list[Candidate] = []  # read with their cents unreadable
@@ -180,6 +234,7 @@ def amount_due(ctx: Context) -> Candidate | None:
                 cut.append(found[-1])
             break
     found += _named_after(ctx)
+    found += _broken_labels(ctx)
     # A reading whose cents OCR lost ("$1,081 7Bir") supports the one full reading of the same
     # dollars elsewhere ("$1,081.75") instead of competing with it as $1,081.00.
     for c in cut:

@@ -67,6 +67,7 @@ class Labeler:
         self.nlp = spacy.blank("en")
         self.matcher = Matcher(self.nlp.vocab)
         self.weights: dict[tuple[str, int], float] = {}
+        self.words: dict[str, set[str]] = {}  # role -> the words of its phrases, lower case
         self._seen: dict[str, tuple[LabelHit, ...]] = {}
         data = tomllib.loads(resources.files("extractors").joinpath("labels.toml").read_text())
         for role, spec in data.items():
@@ -76,6 +77,7 @@ class Labeler:
                 # The tokenizer's exceptions depend on case ("id" splits into "i" "d", "ID"
                 # does not), so the phrase is tokenized as letters print it in each case.
                 text = phrase["text"]
+                self.words.setdefault(role, set()).update(re.findall(r"[a-z]+", text.lower()))
                 variants = {
                     tuple(t.text.lower() for t in self.nlp.make_doc(v)): v
                     for v in (text, text.upper(), text.title())

@@ -7,6 +7,7 @@ value beside it share a row as they would on a scan.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from classifiers.review import route
 from extractors import extract
@@ -135,6 +136,20 @@ def test_a_speck_row_inside_a_column_of_amounts_does_not_make_a_line_item_the_to
     assert extract(doc(table)).fields.amount_due.value is None
     stated = [[(40, "The amount of the unpaid balance is $27,588.64")], *table]
     assert str(extract(doc(stated)).fields.amount_due.value) == "27588.64"
+
+
+def test_an_amount_after_a_label_the_line_end_cut_in_two_is_read() -> None:
+    """'... The balance' / 'of 19,515 must be settled by March 14, 2023.': labels are matched a
+    line at a time, but this one runs on; a count or a sentence that runs on is not an amount."""
+
+    def amount(first: str, second: str) -> object:
+        return extract(doc([[(40, first)], [(40, second)]])).fields.amount_due.value
+
+    opening = "The IRS has assigned your overdue account to our agency. The balance"
+    assert amount(opening, "of 19,515 must be settled by March 14, 2023.") == Decimal("19515")
+    assert amount("Pay the total", "amount due of $1,050.00 by May 27.") == Decimal("1050.00")
+    assert amount(opening, "of 2 accounts must be settled by March 14, 2023.") is None
+    assert amount(opening, "of your account is shown on page 2, $1,050.00.") is None
 
 
 def test_tax_period_table_keeps_every_row() -> None:
