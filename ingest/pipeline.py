@@ -297,43 +297,18 @@ def _read_pages(
                 return raw.error
             if raw.fragments is not None:
                 return Page(raw.number, raw.width, raw.height, build_lines(raw.fragments), "text")
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return _file_timeout(opts, raw.number)
-            try:
-                image = raw.image  # decoded or rendered now, one page at a time
-                assert image is not None
-                result = ocr.ocr_page(
-                    image,
-                    scale=raw.scale,
-                    page=raw.number,
-                    lang=opts.lang,
-                    timeout=min(opts.page_timeout, left),
-                    cmd=opts.tesseract_cmd,
-                    folder=folder,
-                )
-            except TesseractMissingError:
-                raise
-            except OcrTimeoutError as exc:
-                return _file_timeout(opts, raw.number) if left < opts.page_timeout else exc
-            except IngestError as exc:
-                return exc
-            finally:
-                raw.image = None  # free the bitmap as soon as it is read
-            return page_of(raw, result)
+            return together([raw])[0]
 
         def together(raws: list[sources.RawPage]) -> list[Page | IngestError]:
             """Pages to OCR, prepared one at a time (one bitmap in memory), then read by one
-            tesseract run: each page saves the run's start (~0.08 s)."""
-            if len(raws) == 1:
-                return [one(raws[0])]
+            tesseract run: each page past the first saves the run's start (~0.08 s)."""
             if deadline - time.monotonic() <= 0:
                 return [_file_timeout(opts, raw.number) for raw in raws]
             assert folder is not None
             ready: list[ocr.Prepared | IngestError] = []
             for raw in raws:
                 try:
-                    image = raw.image
+                    image = raw.image  # decoded or rendered now, one page at a time
                     assert image is not None
                     ready.append(
                         ocr.prepare(image, scale=raw.scale, page=raw.number, folder=folder)
@@ -341,7 +316,7 @@ def _read_pages(
                 except IngestError as exc:
                     ready.append(exc)
                 finally:
-                    raw.image = None
+                    raw.image = None  # free the bitmap as soon as it is prepared
             read = iter(
                 ocr.read_prepared(
                     [r for r in ready if isinstance(r, ocr.Prepared)],

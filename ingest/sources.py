@@ -49,7 +49,7 @@ from .errors import (
     UnreadableFileError,
     UnsupportedTypeError,
 )
-from .imaging import median_level
+from .imaging import grey, median_level
 
 RENDER_DPI = 300
 # A scanned PDF page is read at its own resolution when that is between these (see _native).
@@ -492,8 +492,8 @@ def _native(page: Any) -> Image.Image | None:
         bitmap.close()
     # A decode array or mask that pdfium applies only when rendering could leave the paper
     # dark: then the rendered page is the truth.
-    grey = image if image.mode == "L" else image.convert("L")
-    if median_level((grey.reduce(8) if min(grey.size) >= 64 else grey).histogram()) < 128:
+    pixels = grey(image)
+    if median_level((pixels.reduce(8) if min(pixels.size) >= 64 else pixels).histogram()) < 128:
         return None
     return image
 
