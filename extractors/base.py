@@ -225,7 +225,9 @@ class Context:
         right = [
             ln
             for ln in page.lines
-            if ln.bbox[0] >= x1 - 1 and abs((ln.bbox[1] + ln.bbox[3]) / 2 - mid) <= half
+            if ln.bbox[0] >= x1 - 1
+            and abs((ln.bbox[1] + ln.bbox[3]) / 2 - mid) <= half
+            and not _speck(ln)
         ]
         out += [Slot(page, ln, 0, 1) for ln in sorted(right, key=lambda ln: ln.bbox[0])[:1]]
         for ln in page.lines:
@@ -236,6 +238,16 @@ class Context:
                     continue
                 out.append(Slot(page, ln, 0, gap + 1))
         return out
+
+
+SPECK_HEIGHT = 3.5  # points: 6-point print stands taller than this
+
+
+def _speck(line: Line) -> bool:
+    """Dust or a table rule's stroke read as letters ("a", "Ze" two points tall): no field value
+    is a single character or shorter than the smallest print, and a speck beside a label would
+    hide the value further along."""
+    return sum(ch.isalnum() for ch in line.text) < 2 or line.bbox[3] - line.bbox[1] < SPECK_HEIGHT
 
 
 def in_prose(

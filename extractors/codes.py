@@ -132,6 +132,86 @@ def _slot_code(token: str) -> tuple[str, float] | None:
     return (codes[0], fewest) if len(codes) == 1 else None
 
 
+# What OCR leaves of a code on a faded scan: its prefix alone ("LT", "LT."), its number after an
+# unreadable prefix ("iF 39"), or every glyph taken for a lookalike ("tril", "LT1i1" for LT11).
+# Too little to name a code by itself; with the letter's title naming that code, enough.
+PARTIAL_CODE_WEIGHT = 0.6
+_LOOKALIKES = {
+    "L": "Ll1Ii|!t\\[",
+    "T": "TtYy¥7fFr",
+    "C": "Cc(G[<{e",
+    "P": "PpFr",
+    "0": "0OoDQ",
+    "1": "1lIi|!tL]",
+    "2": "2Zz",
+    "5": "5Ss",
+    "8": "8B",
+    "6": "6b",
+    "9": "9g",
+}
+
+
+def _looks_like(text: str, code: str) -> bool:
+    """Every glyph one OCR takes for the code's, at most one stray glyph besides."""
+    if len(text) not in (len(code), len(code) + 1):
+        return False
+    tries = (
+        [text] if len(text) == len(code) else [text[:i] + text[i + 1 :] for i in range(len(text))]
+    )
+    return any(
+        all(ch == want or ch in _LOOKALIKES.get(want, "") for ch, want in zip(t, code, strict=True))
+        for t in tries
+    )
+
+
+def _partial_of(text: str, code: str) -> bool:
+    """Whether the characters read where a code is printed are what is left of `code`."""
+    m = re.fullmatch(r"(CP|LT)(\d+[A-Z]?)", code)
+    t = re.sub(r"[^0-9A-Za-z¥|\\(\[<{!]", "", text)
+    if m is None or len(t) < 2:
+        return False
+    prefix, number = m.groups()
+    if len(t) == 2 and _looks_like(t, prefix):
+        return True  # the prefix alone: the number faded out
+    lead = re.fullmatch(r"(\D{0,2})(\d{2,4}[A-Z]?)", t)
+    return lead is not None and lead[2].upper() == number or _looks_like(t, code)
+
+
+def _partial_code(ctx: Context) -> Candidate | None:
+    """The code the letter's title names, where a code label's slot, or a word standing alone
+    at the top of the first page (where ACS letters print it), holds what is left of it."""
+    entry = load_catalog().by_title(ctx.doc.text)
+    if entry is None:
+        return None
+    places = [
+        (page, slot.line, slot.start)
+        for page, i, _line, hit in ctx.labelled("code_label")
+        for slot in ctx.slots(page, i, hit.end, rows_below=0)
+    ]
+    first = ctx.doc.pages[0]
+    places += [
+        (first, ln, 0)
+        for ln in first.lines
+        if ln.bbox[1] < first.height * 0.15 and len(ln.text) <= 8
+    ]
+    for page, line, at in places:
+        m = re.match(r"[\s:#.,=-]*(\S+(?:\s\S+)?)", line.text[at:])
+        if m is None or not (
+            _partial_of(m[1].split()[0], entry.code) or _partial_of(m[1], entry.code)
+        ):
+            continue
+        start = at + m.start(1)
+        return Candidate(
+            entry.code,
+            PARTIAL_CODE_WEIGHT * (0.6 + 0.4 * line.span_confidence(start, m.end(1))),
+            page.number,
+            line.span_bbox(start, m.end(1)),
+            line.text,
+            "notice_code",
+        )
+    return None
+
+
 def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
     """Best code and whether the catalog knows it."""
     catalog = load_catalog()
@@ -193,7 +273,8 @@ def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
                     canonical = texts[0].upper().replace(" ", "")
             add(canonical, page, line, m.start("code"), m.end("code"), labelled, sure)
     if not scores:
-        return None, False
+        partial = _partial_code(ctx)
+        return partial, partial is not None
     # An unknown code one character off a catalog code the letter also prints about as strongly
     # ("CP591" on page 2, "CP501" on page 1) is a misread of it: its reading supports the known
     # code. A scam's invented "CP2001" in the reference box beside a passing "CP2000" in the body

@@ -40,7 +40,7 @@ _SPELLED = re.compile(
     _MONTH_WORD
     + r"\.?\s*(?P<day>"
     + _D
-    + r"{1,2})\s*[,.]?\s*(?P<year>(?:19|2[0O])"
+    + r"{1,2})\s*[,.;]?\s*(?P<year>(?:19|2[0O])"
     + _D
     + r"{2})\b",
     re.IGNORECASE,
@@ -56,7 +56,7 @@ _ISO = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b")
 # A word a few letters off a month name, in a spelled date's shape: "Angust 1, 2016", "duly 24,
 # 2018", and on a damaged scan "Sepienwver 24, 2019", "Crtouer 27, 2021".
 _MISSPELLED = re.compile(
-    r"(?<![A-Za-z])(?P<word>[A-Za-z]{4,11})\.?\s*(?P<day>\d{1,2})\s*,\s*(?P<year>(?:19|20)\d{2})\b"
+    r"(?<![A-Za-z])(?P<word>[A-Za-z]{4,11})\.?\s*(?P<day>\d{1,2})\s*[,;]\s*(?P<year>(?:19|20)\d{2})\b"
 )
 # Spelled out here, not from the calendar module, whose names follow the process's locale.
 _MONTH_NAMES = (

@@ -11,6 +11,8 @@ from .parse import find_dates, find_years
 
 _FORM_YEAR = re.compile(r"(?<![\d/])((?:19|20)\d{2})\s+Form\s+\d", re.IGNORECASE)
 _PERIOD_LABEL = re.compile(r"p[ea]r[il1|]o[dc]|end|quarter", re.IGNORECASE)  # OCR: "Perlod"
+# A period end whose month or day OCR mangled into no date; only its year is wanted.
+_BROKEN_DATE = re.compile(r"(?<![\d/])\d{1,2}/\d{1,2}/((?:19|20)\d{2})(?![\d/])")
 _NOT_TAX_YEAR = re.compile(r"rev\.?|cat\.?\s*no|publication|pub\.|copyright|©", re.IGNORECASE)
 
 
@@ -20,6 +22,9 @@ def _values(text: str, start: int, *, dates: bool = True) -> list[tuple[int, int
     found = [d for d in find_dates(text) if d.start >= start]
     if dates:
         out += [(d.value.year, d.start, d.end) for d in found]  # type: ignore[attr-defined]
+        for m in _BROKEN_DATE.finditer(text, start):  # "42/31/2015": the year is still legible
+            if not any(d.start <= m.start() < d.end for d in found):
+                out.append((int(m[1]), m.start(), m.end()))
     for y in find_years(text):
         if y.start >= start and not any(d.start <= y.start < d.end for d in found):
             prefix = text[max(0, y.start - 12) : y.start]
@@ -80,7 +85,16 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
                             [], conf, page.number, row.span_bbox(s, e), line.text, "tax_years"
                         )
             break
-    for page, _i, line in ctx.doc.lines():
+    for page, i, line in ctx.doc.lines():
+        row = _form_row_period(ctx, page, i, line)
+        if row is not None:
+            year, conf, cell, (s, e) = row
+            years[year] = max(years.get(year, 0.0), conf)
+            seen[year] = seen.get(year, 0) + 1
+            if first is None:
+                first = Candidate(
+                    [], conf, page.number, cell.span_bbox(s, e), line.text, "tax_years"
+                )
         for m in _FORM_YEAR.finditer(line.text):
             years.setdefault(int(m[1]), 0.6)
             seen[int(m[1])] = seen.get(int(m[1]), 0) + 1
@@ -101,6 +115,32 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
     if unreadable_row:  # a period row the OCR mangled may hold a year we could not read
         first.confidence *= 0.8
     return first
+
+
+# A table row opens with its return's form ("Form 941 | 06/30/2023 | 21,473.90"): the date in
+# the next cell is the period the row covers, header read or not (a faded header is often lost).
+_FORM_CELL = re.compile(r"^\W*Form\s+\d{3,4}(?:-?[A-Z]{1,2})?\b\W*", re.IGNORECASE)
+FORM_ROW_WEIGHT = 0.75
+
+
+def _form_row_period(
+    ctx: Context, page: Page, index: int, line: Line
+) -> tuple[int, float, Line, tuple[int, int]] | None:
+    """(year, confidence, line, span) of the period date beside a table row's form cell."""
+    m = _FORM_CELL.match(line.text)
+    if m is None:
+        return None
+    cells = [(line, m.end())] if m.end() < len(line.text) else []
+    cells += [(s.line, 0) for s in ctx.slots(page, index, len(line.text)) if s.distance == 1]
+    for cell, start in cells:
+        dates = find_dates(cell.text)
+        if dates and dates[0].start >= start and not cell.text[start : dates[0].start].strip():
+            d = dates[0]
+            conf = FORM_ROW_WEIGHT * (0.6 + 0.4 * cell.span_confidence(d.start, d.end))
+            return d.value.year, conf, cell, (d.start, d.end)  # type: ignore[attr-defined]
+        if cell is line:
+            return None  # the form cell runs on into words: prose, not a row
+    return None
 
 
 _ENDED = re.compile(r"\W*end(?:ed|ing)\b", re.IGNORECASE)

@@ -461,3 +461,66 @@ def test_masked_number_as_a_fax_reads_it_still_gives_its_last_four() -> None:
     for printed, last in [("XXX-XXK-3135", "3135"), ("***-**.9071", "9071")]:
         fields = extract(doc([[(60, "Your SSN")], [(60, printed)]])).fields
         assert fields.taxpayer_id_last4.value == last
+
+
+def test_a_speck_beside_a_label_does_not_hide_its_value() -> None:
+    """Dust read as a two-point-tall 'a' between 'Total' and its amount on a faded scan: the
+    amount further along the row is still the label's."""
+    p = page([[(200, "Total"), (500, "$21,473.90")]])
+    p.lines.append(Line([Word("a", (320, 39.0, 331, 41.0), 0.5, "ocr")], row=0))
+    p.lines.append(Line([Word("Ze", (372, 40.0, 381, 42.0), 0.4, "ocr")], row=0))
+    assert extract(Document([p])).fields.amount_due.value == Decimal("21473.90")
+
+
+def test_a_form_row_names_its_period_when_the_header_is_lost() -> None:
+    """A faded table header ('Tax form Tae Period Enews') labels nothing, but a row that opens
+    with its form gives the period in the next cell; a form named in a sentence does not."""
+    rows: list[Row] = [
+        [(46, "TaxForm = ~S~sSse Perit Ente"), (465, "Proposed Penalty")],
+        [(46, "Form 941"), (200, "06/30/2021"), (512, "21,473.90")],
+        [(200, "Total"), (505, "$21,473.90")],
+    ]
+    assert extract(doc(rows)).fields.tax_years.value == [2021]
+    prose = [[(40, "Send us Form 12153 by 03/25/2017 to request a hearing.")]]
+    assert extract(doc(prose)).fields.tax_years.value == []
+
+
+def test_a_period_date_with_a_mangled_month_still_gives_its_year() -> None:
+    """'42/31/2015' (12 read 42) is no date, but a period column only needs its year."""
+    rows: list[Row] = [
+        [(180, "Tax Period"), (300, "Date of Assessment")],
+        [(168, "42/31/2015"), (307, "05/26/2016")],
+        [(185, "12/31/2016"), (308, "10/21/2017")],
+    ]
+    assert extract(doc(rows)).fields.tax_years.value == [2015, 2016]
+
+
+def test_what_is_left_of_a_code_is_read_with_the_title_that_names_it() -> None:
+    """A faded LT11 read 'LT', 'tril' or 'LT1i1': with the letter's title naming LT11 the
+    remains are enough, at a confidence that sends the record to review; without the title,
+    or with remains that fit another code, no code is read."""
+    title = "Notice of intent to levy and notice of your right to a hearing"
+
+    def code(printed: str, heading: str) -> FieldValue[str]:
+        rows: list[Row] = [
+            [(380, "Notice"), (470, printed)],
+            [(380, "Notice date"), (470, "August 29, 2022")],
+            [(40, heading)],
+        ]
+        return extract(doc(rows)).fields.notice_code
+
+    for printed in ["LT", "tril", "LT."]:
+        found = code(printed, title)
+        assert found.value == "LT11" and found.confidence < 0.9, printed
+        assert code(printed, "Your balance is overdue").value is None, printed
+    assert code("CP", title).value is None
+    assert code("mit", title).value is None
+    # ACS letters print the code alone at the top of the page, with no label
+    for heading, want in [(title, "LT11"), ("Your balance is overdue", None)]:
+        rows: list[Row] = [[(510, "LT1i1")], [(380, "Notice date"), (470, "August 29, 2022")]]
+        assert extract(doc([*rows, [(40, heading)]])).fields.notice_code.value == want
+
+
+def test_a_spelled_date_with_its_comma_read_as_a_semicolon() -> None:
+    d = doc([[(380, "Notice date"), (470, "October 24; 2022")]])
+    assert extract(d).fields.notice_date.value == dt.date(2022, 10, 24)
