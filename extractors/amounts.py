@@ -160,7 +160,7 @@ def _broken_labels(ctx: Context) -> list[Candidate]:
 
 def amount_due(ctx: Context) -> Candidate | None:
     found: list[Candidate] = []
-    cut: list[Candidate] = []  # read with their cents unreadable
+    cut: list[Candidate] = []  # read without cents: none printed, or unreadable
     for page, i, line, hit in ctx.labelled("amount_due"):
         if _CONDITION_BEFORE.search(line.text[max(0, hit.start - 12) : hit.start]):
             continue
@@ -230,13 +230,14 @@ def amount_due(ctx: Context) -> Candidate | None:
                     "amount_due",
                 )
             )
-            if lost_cents:
+            if lost_cents or not money.has_cents:
                 cut.append(found[-1])
             break
     found += _named_after(ctx)
     found += _broken_labels(ctx)
-    # A reading whose cents OCR lost ("$1,081 7Bir") supports the one full reading of the same
-    # dollars elsewhere ("$1,081.75") instead of competing with it as $1,081.00.
+    # A reading without cents ("$1,081 7Bir", "$14,242." with the cents under a stamp) supports
+    # the one reading of the same dollars with cents elsewhere ("$1,081.75") instead of
+    # competing with it as $1,081.00: a letter prints its total the same way each time.
     for c in cut:
         full = {o.value for o in found if o not in cut and o.value != c.value}
         same = [v for v in full if int(v) == c.value]

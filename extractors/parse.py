@@ -40,7 +40,7 @@ _SPELLED = re.compile(
     _MONTH_WORD
     + r"\.?\s*(?P<day>"
     + _D
-    + r"{1,2})\s*[,.;]?\s*(?P<year>(?:19|2[0O])"
+    + r"{1,2})\s*[,.;]?\s*(?P<year>(?:19|2[0O6])"
     + _D
     + r"{2})\b",
     re.IGNORECASE,
@@ -126,6 +126,10 @@ def _digits(s: str) -> str:
 
 
 def _mkdate(y: str, m: int, d: str) -> dt.date | None:
+    if len(y) == 4 and y[:2] == "26":  # no year 26xx: a faded 0 read as 6 ("June 24, 2620")
+        y = "20" + y[2:]
+        if d[-1:] == "6" and int(_digits(d)) > 31:
+            d = d[:-1] + "0"  # the same slip in the day: "August 36, 2623"
     year = int(_digits(y))
     if year < 100:
         year += 2000 if year < 70 else 1900

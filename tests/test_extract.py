@@ -524,3 +524,26 @@ def test_what_is_left_of_a_code_is_read_with_the_title_that_names_it() -> None:
 def test_a_spelled_date_with_its_comma_read_as_a_semicolon() -> None:
     d = doc([[(380, "Notice date"), (470, "October 24; 2022")]])
     assert extract(d).fields.notice_date.value == dt.date(2022, 10, 24)
+
+
+def test_a_dates_zero_read_as_six_is_repaired_where_no_year_could_be() -> None:
+    """A faded or faxed 0 reads as 6: 'June 24, 2620' and 'August 36, 2623' can only be 2020
+    and August 30, 2023; a possible year or day is left as printed."""
+    for printed, want in [
+        ("June 24, 2620", dt.date(2020, 6, 24)),
+        ("August 36, 2623", dt.date(2023, 8, 30)),
+        ("August 26, 2023", dt.date(2023, 8, 26)),
+    ]:
+        d = doc([[(380, "Notice date"), (470, printed)]])
+        assert extract(d).fields.notice_date.value == want, printed
+
+
+def test_an_amount_printed_without_cents_joins_its_reading_with_cents() -> None:
+    """'$14,242.' with the cents under a stamp, and '$14,242.05' in the stub: one total."""
+    rows: list[Row] = [
+        [(56, "Amount due immediately: $14,242.")],
+        [(40, "")],
+        [(52, "Amount due immediately"), (505, "$14,242.05")],
+    ]
+    found = extract(doc(rows)).fields.amount_due
+    assert found.value == Decimal("14242.05") and found.confidence >= 0.9
