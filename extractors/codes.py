@@ -27,6 +27,12 @@ _OCR_DIGITS = str.maketrans({"O": "0", "I": "1", "l": "1", "S": "5", "B": "8"})
 _LABEL_ABOVE = re.compile(r"(notice|letter|ltr|notice number|notice name)\s*:?\s*$", re.I)
 
 
+def _misread(code: str) -> bool:
+    """A code whose number holds letters OCR takes for digits ("CPO0O5"): no code is printed so."""
+    m = re.match(r"(?i)(?:CP|LT)\s?-?(\w+)", code)
+    return m is not None and bool(re.search(r"\d", m[1])) and bool(re.search(r"[OIlSB]", m[1][:-1]))
+
+
 def _readings(raw: str) -> list[str]:
     """The code as printed, then with OCR's letter-for-digit slips repaired in its number part.
 
@@ -63,7 +69,7 @@ def _score(page: Page, line: Line, start: int, end: int, labelled: bool) -> floa
 # knows the result.
 _PREFIX_SHAPES = (
     (re.compile(r"^[CcG(\[<{][PpF]"), "CP"),
-    (re.compile(r"^[Ll\\|I1it][TtY¥7]"), "LT"),
+    (re.compile(r"^[Ll\\|I1it(\[][TtY¥7]"), "LT"),
     (re.compile(r"^[Pp](?=[0-9OoIl|!])"), "CP"),  # the C lost to a speck or the margin: "P2000"
 )
 _SLOT_DIGITS = str.maketrans(
@@ -177,6 +183,12 @@ def _partial_of(text: str, code: str) -> bool:
     return lead is not None and lead[2].upper() == number or _looks_like(t, code)
 
 
+def _alone_at_top(ctx: Context) -> list[Line]:
+    """Short lines standing alone high on the first page, where ACS letters print their code."""
+    first = ctx.doc.pages[0]
+    return [ln for ln in first.lines if ln.bbox[1] < first.height * 0.15 and len(ln.text) <= 8]
+
+
 def _partial_code(ctx: Context) -> Candidate | None:
     """The code the letter's title names, where a code label's slot, or a word standing alone
     at the top of the first page (where ACS letters print it), holds what is left of it."""
@@ -188,12 +200,7 @@ def _partial_code(ctx: Context) -> Candidate | None:
         for page, i, _line, hit in ctx.labelled("code_label")
         for slot in ctx.slots(page, i, hit.end, rows_below=0)
     ]
-    first = ctx.doc.pages[0]
-    places += [
-        (first, ln, 0)
-        for ln in first.lines
-        if ln.bbox[1] < first.height * 0.15 and len(ln.text) <= 8
-    ]
+    places += [(ctx.doc.pages[0], ln, 0) for ln in _alone_at_top(ctx)]
     for page, line, at in places:
         m = re.match(r"[\s:#.,=-]*(\S+(?:\s\S+)?)", line.text[at:])
         if m is None or not (
@@ -249,6 +256,11 @@ def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
                     break
             if found is not None:
                 break
+    # ACS letters print the code alone at the top of the page, with no label above or beside it.
+    for line in _alone_at_top(ctx):
+        found = None if _CODE.search(line.text) else _slot_code(line.text)
+        if found is not None:
+            add(found[0], ctx.doc.pages[0], line, 0, len(line.text), False, 0.93 ** found[1])
 
     for page, i, line in ctx.doc.lines():
         for m in _CODE.finditer(line.text):
@@ -287,6 +299,8 @@ def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
             for k in known
             if one_off(code, k) and max(c.confidence for c in scores[k]) >= 0.8 * mine
         ]
+        if len(near) != 1 and len(known) == 1 and _misread(code):
+            near = known  # "CPO0O5" beside a "CP05" read plainly on page 2: a misread of it
         if len(near) == 1:
             for c in scores.pop(code):
                 c.value = near[0]

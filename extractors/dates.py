@@ -24,8 +24,25 @@ Key = tuple[int, int, int]
 Claim = tuple[tuple[int, int], float, Candidate]  # ((slot distance, char gap), weight, cand)
 
 
+# A numeric date whose slashes OCR read as 7s or 1s ("0172872021"): a run of digits that says
+# nothing by itself, so it is read as a date only where a date label puts it.
+_SLASHES_LOST = re.compile(r"(?<!\d)(\d{2})[17](\d{2})[17]((?:19|20)\d{2})(?!\d)")
+
+
+def _slashes_lost(text: str, start: int) -> list[Span]:
+    m = _SLASHES_LOST.search(text, start)
+    if m is None or text[start : m.start()].strip(" :;.,"):
+        return []
+    try:
+        return [Span(dt.date(int(m[3]), int(m[1]), int(m[2])), m.start(), m.end())]
+    except ValueError:
+        return []
+
+
 def _dates_from(page: Page, line: Line, start: int) -> tuple[list[Span], Line]:
-    spans = [s for s in find_dates(line.text) if s.start >= start]
+    spans = [s for s in find_dates(line.text) if s.start >= start] or _slashes_lost(
+        line.text, start
+    )
     if spans:
         return spans, line
     below = Context.next_line(page, line)

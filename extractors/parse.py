@@ -38,9 +38,9 @@ _DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S
 
 _SPELLED = re.compile(
     _MONTH_WORD
-    + r"\.?\s*(?P<day>"
+    + r"[.,-]?\s*(?P<day>"
     + _D
-    + r"{1,2})\s*[,.;]?\s*(?P<year>(?:19|2[0O6])"
+    + r"{1,2})\s*[,.;]?\s*(?P<year>(?:19|2[0O689])"
     + _D
     + r"{2})\b",
     re.IGNORECASE,
@@ -56,7 +56,7 @@ _ISO = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b")
 # A word a few letters off a month name, in a spelled date's shape: "Angust 1, 2016", "duly 24,
 # 2018", and on a damaged scan "Sepienwver 24, 2019", "Crtouer 27, 2021".
 _MISSPELLED = re.compile(
-    r"(?<![A-Za-z])(?P<word>[A-Za-z]{4,11})\.?\s*(?P<day>\d{1,2})\s*[,;]\s*(?P<year>(?:19|20)\d{2})\b"
+    r"(?<![A-Za-z])(?P<word>[A-Za-z]{4,11})\.?\s*(?P<day>\d{1,2})\s*[,;.]\s*(?P<year>(?:19|20)\d{2})\b"
 )
 # Spelled out here, not from the calendar module, whose names follow the process's locale.
 _MONTH_NAMES = (
@@ -126,9 +126,10 @@ def _digits(s: str) -> str:
 
 
 def _mkdate(y: str, m: int, d: str) -> dt.date | None:
-    if len(y) == 4 and y[:2] == "26":  # no year 26xx: a faded 0 read as 6 ("June 24, 2620")
+    if len(y) == 4 and y[:2] in ("26", "28", "29"):
+        # No year 26xx: a faded or faxed 0 read as 6, 8 or 9 ("June 24, 2620", "2925")
         y = "20" + y[2:]
-        if d[-1:] == "6" and int(_digits(d)) > 31:
+        if d[-1:] in ("6", "8", "9") and int(_digits(d)) > 31:
             d = d[:-1] + "0"  # the same slip in the day: "August 36, 2623"
     year = int(_digits(y))
     if year < 100:

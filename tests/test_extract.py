@@ -547,3 +547,32 @@ def test_an_amount_printed_without_cents_joins_its_reading_with_cents() -> None:
     ]
     found = extract(doc(rows)).fields.amount_due
     assert found.value == Decimal("14242.05") and found.confidence >= 0.9
+
+
+def test_ocr_slips_in_a_date_label_and_its_date_are_tolerated() -> None:
+    """'Date;' for 'Date:', 'Nov, 2, 2022', 'April-27, 2021', 'Devember 21. 2020', and a numeric
+    date whose slashes were read as 7s ('0172872021', only where a date label puts it)."""
+    for label, printed, want in [
+        ("Date;", "01/28/2021", dt.date(2021, 1, 28)),
+        ("Notice date", "Nov, 2, 2022", dt.date(2022, 11, 2)),
+        ("Notice date:", "April-27, 2021", dt.date(2021, 4, 27)),
+        ("Notice date", "Devember 21. 2020", dt.date(2020, 12, 21)),
+        ("Date;", "0172872021", dt.date(2021, 1, 28)),
+    ]:
+        d = doc([[(380, label), (470, printed)]])
+        assert extract(d).fields.notice_date.value == want, printed
+    unlabelled = doc([[(40, "Account 0172872021 is closed.")]])
+    assert extract(unlabelled).fields.notice_date.value is None
+
+
+def test_a_code_alone_at_the_top_or_misread_beside_a_plain_reading() -> None:
+    """ACS letters print the code alone at the top ('tT 16' is LT16); '(T16' beside a Notice
+    label is LT16; 'CPO0O5' in the box beside a plain 'CP05' on page 2 is that CP05."""
+    top = doc([[(508, "tT 16")], [(390, "Notice date:"), (480, "April 27, 2021")]])
+    assert extract(top).fields.notice_code.value == "LT16"
+    assert extract(doc([[(359, "Notice"), (465, "(T16")]])).fields.notice_code.value == "LT16"
+    two = doc(
+        [[(437, "Notice name CPO0O5")], [(437, "Notice date November 30, 2021")]],
+        [[(52, "Notice CPO5")]],
+    )
+    assert extract(two).fields.notice_code.value == "CP05"
