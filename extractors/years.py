@@ -75,6 +75,8 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
                 below, garbled = _column_below(page, slot.line)  # a table: keep reading down
                 rows += below
                 unreadable_row = unreadable_row or garbled
+            if slot.distance >= 2:
+                unreadable_row = unreadable_row or _cell_lost_below(page, rows[-1])
             for row in rows:
                 for year, s, e in vals if row is slot.line else _values(row.text, 0)[:1]:
                     conf = hit.weight * (0.6 + 0.4 * row.span_confidence(s, e))
@@ -174,6 +176,21 @@ def _is_header(line: Line, start: int, end: int) -> bool:
     "If we don't receive ... by December 6, 2023" is prose, and its next date is a deadline)."""
     rest = line.text[:start] + line.text[end:]
     return len(re.sub(r"[^A-Za-z]", "", rest)) <= 3
+
+
+def _cell_lost_below(page: Page, cell: Line) -> bool:
+    """The table's next row has a date cell in another column but nothing readable under this
+    cell: OCR lost a period there ("12/31/2012" / "a TBA", beside "07/28/2013" / "10/05/2014")."""
+    x0, _, x1, _ = cell.bbox
+    row = [ln for ln in page.lines if ln.row == cell.row + 1]
+    under = any(ln.bbox[0] < x1 and ln.bbox[2] > x0 and re.search(r"\d", ln.text) for ln in row)
+    return not under and any(_date_cell(ln.text) for ln in row)
+
+
+def _date_cell(text: str) -> bool:
+    """The text is one date and nothing else: a table cell, not a sentence holding a date."""
+    dates = find_dates(text.strip())
+    return len(dates) == 1 and dates[0].start == 0 and dates[0].end >= len(text.strip()) - 1
 
 
 def _column_below(page: Page, header_line: Line) -> tuple[list[Line], bool]:

@@ -576,3 +576,19 @@ def test_a_code_alone_at_the_top_or_misread_beside_a_plain_reading() -> None:
         [[(52, "Notice CPO5")]],
     )
     assert extract(two).fields.notice_code.value == "CP05"
+
+
+def test_a_period_row_lost_to_ocr_beside_a_read_row_makes_the_years_unsure() -> None:
+    """The second period of a lien table read as 'a TBA' beside its assessment date: the year
+    read is right as far as it goes, but the field is not trusted; a total row under the table
+    ('Amount due by September 25, 2017') is no lost row."""
+    rows: list[Row] = [
+        [(68, "Type of Tax Tax Period ee"), (310, "Date of Assessment"), (459, "Amount Owed")],
+        [(68, "1040"), (189, "12/31/2012"), (310, "07/28/2013"), (509, "3,466.36")],
+        [(68, "AQMO"), (137, "a TBA"), (310, "10/05/2014"), (516, "808.86")],
+    ]
+    years = extract(doc(rows)).fields.tax_years
+    assert years.value == [2012] and years.confidence < 0.9
+    rows[2] = [(295, "Amount due by September 25, 2017"), (509, "$4,275.22")]
+    years = extract(doc(rows)).fields.tax_years
+    assert years.value == [2012] and years.confidence >= 0.9
