@@ -123,6 +123,29 @@ def _slot_readings(token: str) -> list[tuple[int, str]]:
     return sorted(((e, r) for r, e in out.items()), key=lambda er: er[0])
 
 
+# A letter's number with its digits read as the letters they resemble, on a fax or a faded
+# scan: "SOTIC" and "so7ic" for 5071C, "$747C" and "§747C" for 5747C.
+_NUMBER_SHAPES = str.maketrans(
+    {"S": "5", "s": "5", "$": "5", "§": "5", "O": "0", "o": "0", "D": "0", "Q": "0"}
+    | {"I": "1", "i": "1", "l": "1", "|": "1", "!": "1", "T": "7", "Z": "2", "z": "2", "B": "8"}
+)
+
+
+def _letter_number(token: str) -> tuple[str, float] | None:
+    """The catalog letter a number beside a "Letter" label reads as, glyph for lookalike glyph.
+    Only the catalog's few lettered codes can come out, so even four swaps are a safe repair."""
+    m = re.fullmatch(r"(\S{4})([A-Za-z¢(]?)\W*", token)
+    if m is None:
+        return None
+    number = m[1].translate(_NUMBER_SHAPES)
+    suffix = m[2].translate(_SUFFIX_SHAPES).upper()
+    if not number.isdigit() or number == m[1] and suffix == m[2]:
+        return None  # printed plainly: the code pattern reads it
+    code = load_catalog().canonical(f"Letter {number}{suffix}")
+    edits = sum(a != b for a, b in zip(m[1], number, strict=True)) + (suffix != m[2].upper())
+    return (code, float(edits)) if code is not None else None
+
+
 def _slot_code(token: str) -> tuple[str, float] | None:
     """The one catalog code the token reads as with fewest repairs; None if none or ambiguous."""
     catalog = load_catalog()
@@ -247,8 +270,9 @@ def notice_code(ctx: Context) -> tuple[Candidate | None, bool]:
             start = slot.start + m.start(1)
             tokens = m[1].split()
             # The code, a code broken in two ("\\T 11"), or a speck's "word" then the code.
+            numbered = "letter" in _line.text[hit.start : hit.end].lower()
             for at, text in ((0, tokens[0]), (0, m[1]), (len(tokens[0]) + 1, tokens[-1])):
-                found = _slot_code(text)
+                found = _slot_code(text) or (_letter_number(text) if numbered else None)
                 if found is not None:
                     code, edits = found
                     s0 = start + at

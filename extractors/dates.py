@@ -127,6 +127,14 @@ def _with_rival(ranked: list[Candidate]) -> Candidate:
     return top
 
 
+def _overlaps_text(page: Page, line: Line) -> bool:
+    x0, y0, x1, y1 = line.bbox
+    return any(
+        o is not line and o.bbox[0] < x1 and o.bbox[2] > x0 and o.bbox[1] < y1 and o.bbox[3] > y0
+        for o in page.lines
+    )
+
+
 def notice_date(ctx: Context) -> Candidate | None:
     ranked = _ranked(ctx, "notice_date")
     if ranked:
@@ -143,6 +151,8 @@ def notice_date(ctx: Context) -> Candidate | None:
                 continue
             if len(line.text) - (span.end - span.start) > 12:
                 continue  # a date inside a sentence is not the letter's date
+            if _overlaps_text(page, line):
+                continue  # a mailroom stamp's date, printed over the letter's lines
             conf = 0.55 * (0.5 + 0.5 * line.span_confidence(span.start, span.end))
             bbox = line.span_bbox(span.start, span.end)
             return Candidate(span.value, conf, page.number, bbox, line.text, "notice_date")

@@ -592,3 +592,27 @@ def test_a_period_row_lost_to_ocr_beside_a_read_row_makes_the_years_unsure() -> 
     rows[2] = [(295, "Amount due by September 25, 2017"), (509, "$4,275.22")]
     years = extract(doc(rows)).fields.tax_years
     assert years.value == [2012] and years.confidence >= 0.9
+
+
+def test_a_letter_number_read_in_lookalike_glyphs_is_its_catalog_letter() -> None:
+    """'SOTIC' and '$747C' beside a Letter Number label are Letter 5071C and 5747C; a word
+    there ('date:') or a number the catalog does not know ('SOTO') reads as no code."""
+    for printed, want in [("SOTIC", "Letter 5071C"), ("$747C", "Letter 5747C"), ("SOTO", None)]:
+        d = doc([[(372, "Letter Number:"), (492, printed)]])
+        assert extract(d).fields.notice_code.value == want, printed
+    d = doc([[(405, "Letter date:"), (502, "May 28, 2021")]])
+    assert extract(d).fields.notice_code.value is None
+
+
+def test_a_stamp_date_printed_over_the_letter_is_not_its_date() -> None:
+    """An unlabelled date high on page 1 is the letter's date, unless it is printed over the
+    letter's own lines (a mailroom stamp whose 'RECEIVED' was lost)."""
+    body: list[Row] = [
+        [(69, "Unclaimed Stimulus Payment Notification")],
+        [(68, "Our records show you are eligible for an unclaimed stimulus payment.")],
+    ]
+    alone = page([[(470, "July 22, 2021")], *body])
+    assert extract(Document([alone])).fields.notice_date.value == dt.date(2021, 7, 22)
+    stamped = page(body)
+    stamped.lines.append(Line([Word("JAN 26 2024", (364, 45.0, 461, 62.0), 0.6, "ocr")], row=1))
+    assert extract(Document([stamped])).fields.notice_date.value is None
