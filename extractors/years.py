@@ -77,6 +77,8 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
                 unreadable_row = unreadable_row or garbled
             if slot.distance >= 2:
                 unreadable_row = unreadable_row or _cell_lost_below(page, rows[-1])
+            elif not prose:
+                unreadable_row = unreadable_row or _unreadable_item(slot.line.text[slot.start :])
             for row in rows:
                 for year, s, e in vals if row is slot.line else _values(row.text, 0)[:1]:
                     conf = hit.weight * (0.6 + 0.4 * row.span_confidence(s, e))
@@ -115,7 +117,7 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
     single = len(kept) > 1 and any(seen.get(y, 0) < 2 for y in kept)
     first.confidence = min(years[y] for y in kept) * (0.85 if single or misread else 1.0)
     if unreadable_row:  # a period row the OCR mangled may hold a year we could not read
-        first.confidence *= 0.8
+        first.confidence *= 0.75
     return first
 
 
@@ -176,6 +178,19 @@ def _is_header(line: Line, start: int, end: int) -> bool:
     "If we don't receive ... by December 6, 2023" is prose, and its next date is a deadline)."""
     rest = line.text[:start] + line.text[end:]
     return len(re.sub(r"[^A-Za-z]", "", rest)) <= 3
+
+
+_GARBLED_ITEM = re.compile(r"[A-Z0-9]{2,5}")
+
+
+def _unreadable_item(cell: str) -> bool:
+    """A list of years in a cell with an item that reads as no year ("WW, 2021, 2022", "2019,
+    2626"): OCR lost a year there."""
+    vals = _values(cell, 0)
+    for _y, s, e in reversed(vals):
+        cell = cell[:s] + "," + cell[e:]
+    items = [i.strip() for i in re.split(r"[,;&]", cell)]
+    return bool(vals) and any(_GARBLED_ITEM.fullmatch(i) for i in items)
 
 
 def _cell_lost_below(page: Page, cell: Line) -> bool:

@@ -616,3 +616,22 @@ def test_a_stamp_date_printed_over_the_letter_is_not_its_date() -> None:
     stamped = page(body)
     stamped.lines.append(Line([Word("JAN 26 2024", (364, 45.0, 461, 62.0), 0.6, "ocr")], row=1))
     assert extract(Document([stamped])).fields.notice_date.value is None
+
+
+def test_a_year_list_with_an_item_read_as_no_year_is_not_trusted() -> None:
+    """'WW, 2021, 2022' and '2019, 2626' beside 'Tax periods': a year was lost, so the years
+    read go to review; 'December 31, 2022' or '2019, 2020' are read as they are."""
+
+    def years(printed: str) -> FieldValue[list[int]]:
+        rows: list[Row] = [
+            [(380, "Notice date"), (470, "April 14, 2023")],
+            [(380, "Tax periods"), (470, printed)],
+        ]
+        return extract(doc(rows)).fields.tax_years
+
+    for printed, want in [("WW, 2021, 2022", [2021, 2022]), ("2019, 2626", [2019])]:
+        found = years(printed)
+        assert found.value == want and found.confidence < 0.8, printed
+    for printed, want in [("December 31, 2022", [2022]), ("2019, 2020", [2019, 2020])]:
+        found = years(printed)
+        assert found.value == want and found.confidence >= 0.8, printed
