@@ -40,7 +40,7 @@ _SPELLED = re.compile(
     _MONTH_WORD
     + r"[.,-]?\s*(?P<day>"
     + _D
-    + r"{1,2})\s*[,.;]?\s*(?P<year>(?:19|2[0O689])"
+    + r"{1,2})\s*[,.;]{0,3}\s*(?P<year>(?:19|2[0O689])"
     + _D
     + r"{2})\b",
     re.IGNORECASE,

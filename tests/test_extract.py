@@ -635,3 +635,8 @@ def test_a_year_list_with_an_item_read_as_no_year_is_not_trusted() -> None:
     for printed, want in [("December 31, 2022", [2022]), ("2019, 2020", [2019, 2020])]:
         found = years(printed)
         assert found.value == want and found.confidence >= 0.8, printed
+
+
+def test_specks_between_a_dates_day_and_year_are_passed_over() -> None:
+    d = doc([[(413, "Notice date:"), (505, "April 27,..2020")]])
+    assert extract(d).fields.notice_date.value == dt.date(2020, 4, 27)
