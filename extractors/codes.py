@@ -72,10 +72,10 @@ _PREFIX_SHAPES = (
     (re.compile(r"^[Ll\\|I1it(\[][TtY¥7]"), "LT"),
     (re.compile(r"^[Pp](?=[0-9OoIl|!])"), "CP"),  # the C lost to a speck or the margin: "P2000"
 )
-_SLOT_DIGITS = str.maketrans(
-    {"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "i": "1", "|": "1", "!": "1"}
-    | {"L": "1", "t": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"}
-)
+# The glyphs OCR prints for each digit of a code's number on a fax or a faded scan ("SOTIC" is
+# 5071C, "$747C" is 5747C); read only where a label or the catalog vouches for a code.
+_DIGIT_SHAPES = {"0": "OoDQ", "1": "Il|i!Lt", "2": "Zz", "5": "Ss$§", "7": "T", "8": "B"}
+_SLOT_DIGITS = str.maketrans({g: d for d, glyphs in _DIGIT_SHAPES.items() for g in glyphs})
 # A suffix letter read as a digit or a symbol: "CPS048" is CP504B, "CP71¢" is CP71C.
 _SUFFIX_SHAPES = str.maketrans({"8": "B", "¢": "C", "€": "C", "(": "C", "0": "O"})
 
@@ -123,21 +123,13 @@ def _slot_readings(token: str) -> list[tuple[int, str]]:
     return sorted(((e, r) for r, e in out.items()), key=lambda er: er[0])
 
 
-# A letter's number with its digits read as the letters they resemble, on a fax or a faded
-# scan: "SOTIC" and "so7ic" for 5071C, "$747C" and "§747C" for 5747C.
-_NUMBER_SHAPES = str.maketrans(
-    {"S": "5", "s": "5", "$": "5", "§": "5", "O": "0", "o": "0", "D": "0", "Q": "0"}
-    | {"I": "1", "i": "1", "l": "1", "|": "1", "!": "1", "T": "7", "Z": "2", "z": "2", "B": "8"}
-)
-
-
 def _letter_number(token: str) -> tuple[str, float] | None:
     """The catalog letter a number beside a "Letter" label reads as, glyph for lookalike glyph.
     Only the catalog's few lettered codes can come out, so even four swaps are a safe repair."""
     m = re.fullmatch(r"(\S{4})([A-Za-z¢(]?)\W*", token)
     if m is None:
         return None
-    number = m[1].translate(_NUMBER_SHAPES)
+    number = m[1].translate(_SLOT_DIGITS)
     suffix = m[2].translate(_SUFFIX_SHAPES).upper()
     if not number.isdigit() or number == m[1] and suffix == m[2]:
         return None  # printed plainly: the code pattern reads it
@@ -165,19 +157,11 @@ def _slot_code(token: str) -> tuple[str, float] | None:
 # unreadable prefix ("iF 39"), or every glyph taken for a lookalike ("tril", "LT1i1" for LT11).
 # Too little to name a code by itself; with the letter's title naming that code, enough.
 PARTIAL_CODE_WEIGHT = 0.6
-_LOOKALIKES = {
-    "L": "Ll1Ii|!t\\[",
-    "T": "TtYy¥7fFr",
-    "C": "Cc(G[<{e",
-    "P": "PpFr",
-    "0": "0OoDQ",
-    "1": "1lIi|!tL]",
-    "2": "2Zz",
-    "5": "5Ss",
-    "8": "8B",
-    "6": "6b",
-    "9": "9g",
-}
+_PREFIX_GLYPHS = {"L": "l1Ii|!t\\[(", "T": "tYy¥7fFr", "C": "c(G[<{e", "P": "pFr"}
+
+
+def _glyphs(char: str) -> str:
+    return _PREFIX_GLYPHS.get(char) or _DIGIT_SHAPES.get(char, "")
 
 
 def _looks_like(text: str, code: str) -> bool:
@@ -188,7 +172,7 @@ def _looks_like(text: str, code: str) -> bool:
         [text] if len(text) == len(code) else [text[:i] + text[i + 1 :] for i in range(len(text))]
     )
     return any(
-        all(ch == want or ch in _LOOKALIKES.get(want, "") for ch, want in zip(t, code, strict=True))
+        all(ch == want or ch in _glyphs(want) for ch, want in zip(t, code, strict=True))
         for t in tries
     )
 
