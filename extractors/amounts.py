@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from ingest.document import Line, Page
 
-from .base import Candidate, Context, in_prose
+from .base import SKIPPED_ROWS, Candidate, Context, Slot, in_prose, speck
 from .parse import Money, find_dates, find_money
 
 DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
@@ -60,14 +60,24 @@ def _filler_only(text: str) -> bool:
     return all(w.lower() in _FILLER for w in words)
 
 
+def _runs_on(line: Line, below: Slot) -> bool:
+    """The sentence goes on to the line below: it does not stop at the line's end ("... to an
+    amount owed for 2015."), and no paragraph gap stands between them."""
+    height = line.bbox[3] - line.bbox[1]
+    gap = below.line.bbox[1] - line.bbox[3]
+    return gap <= 0.8 * height and not re.search(r"[a-z0-9)]\.\s*$", line.text)
+
+
 def _in_table_column(page: Page, line: Line) -> bool:
     """The value sits on a row of a column of amounts (a line item), not alone under its label.
-    The next row under it in the column decides; a row with nothing in the column (a speck or a
-    stamp's garbage read as a row of its own) is looked past."""
+    The next row under it in the column decides; a row with nothing in the column, or only a
+    speck (a stamp's garbage read as a row of its own), is looked past."""
     x0, _, x1, _ = line.bbox
-    for gap in (1, 2):
+    for gap in range(1, 2 + SKIPPED_ROWS):
         below = [
-            o for o in page.lines if o.row == line.row + gap and o.bbox[0] < x1 and o.bbox[2] > x0
+            o
+            for o in page.lines
+            if o.row == line.row + gap and o.bbox[0] < x1 and o.bbox[2] > x0 and not speck(o)
         ]
         if below:
             return any(find_money(o.text) for o in below)
@@ -182,7 +192,7 @@ def amount_due(ctx: Context) -> Candidate | None:
         for slot in ctx.slots(page, i, hit.end):
             if prose and slot.distance == 1:
                 continue  # a label mid-sentence owns no table cell beside it,
-            if prose and slot.distance > 2:
+            if prose and (slot.distance > 2 or slot.distance == 2 and not _runs_on(line, slot)):
                 break  # nor rows below the line its sentence runs on to
             dates = find_dates(slot.line.text)
             spans = [

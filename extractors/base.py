@@ -227,23 +227,31 @@ class Context:
             for ln in page.lines
             if ln.bbox[0] >= x1 - 1
             and abs((ln.bbox[1] + ln.bbox[3]) / 2 - mid) <= half
-            and not _speck(ln)
+            and not speck(ln)
         ]
         out += [Slot(page, ln, 0, 1) for ln in sorted(right, key=lambda ln: ln.bbox[0])[:1]]
-        for ln in page.lines:
-            gap = ln.row - line.row
-            below = 1 <= gap <= rows_below
-            if below and ln.bbox[0] < max(label_x1, x1) + 20 and ln.bbox[2] > label_x0 - 20:
-                if self._owned_by_other_label(page, ln):
-                    continue
-                out.append(Slot(page, ln, 0, gap + 1))
+        # Rows below count only where they hold something under the label: a stamp's or a
+        # speck's row beside the column does not push the value out of reach (up to two such).
+        under = [
+            ln
+            for ln in page.lines
+            if line.row < ln.row <= line.row + rows_below + SKIPPED_ROWS
+            and ln.bbox[0] < max(label_x1, x1) + 20
+            and ln.bbox[2] > label_x0 - 20
+            and not speck(ln)
+        ]
+        rows = sorted({ln.row for ln in under})[:rows_below]
+        for ln in under:
+            if ln.row in rows and not self._owned_by_other_label(page, ln):
+                out.append(Slot(page, ln, 0, rows.index(ln.row) + 2))
         return out
 
 
 SPECK_HEIGHT = 3.5  # points: 6-point print stands taller than this
+SKIPPED_ROWS = 2
 
 
-def _speck(line: Line) -> bool:
+def speck(line: Line) -> bool:
     """Dust or a table rule's stroke read as letters ("a", "Ze" two points tall): no field value
     is a single character or shorter than the smallest print, and a speck beside a label would
     hide the value further along."""

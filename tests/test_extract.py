@@ -640,3 +640,29 @@ def test_a_year_list_with_an_item_read_as_no_year_is_not_trusted() -> None:
 def test_specks_between_a_dates_day_and_year_are_passed_over() -> None:
     d = doc([[(413, "Notice date:"), (505, "April 27,..2020")]])
     assert extract(d).fields.notice_date.value == dt.date(2020, 4, 27)
+
+
+def test_a_stamps_rows_between_a_header_and_its_column_do_not_hide_the_value() -> None:
+    """A stamp read as rows of its own beside the column ('-Assessment-', a speck) pushes the
+    period three rows under 'Tax Period': the rows with nothing under the header do not count."""
+    p = page(
+        [
+            [(70, "Type of Tax"), (194, "Tax Period"), (495, "Amount Owed")],
+            [(353, "-Assessment-")],
+            [(455, "OR Cavs")],
+            [(71, "1040"), (195, "12/31/2016"), (318, "07/13/2017"), (524, "3,396.48")],
+            [(318, "Total"), (515, "$3,396.48")],
+        ]
+    )
+    p.lines.append(Line([Word("p", (200, 52.0, 206, 54.0), 0.3, "ocr")], row=1))
+    assert extract(Document([p])).fields.tax_years.value == [2016]
+
+
+def test_a_sentence_that_ends_on_the_labels_line_owns_no_amount_below() -> None:
+    """'... overpayment to an amount owed for 2015.' / 'As a result, your refund has been
+    reduced to' / '$43.24.': the amount below belongs to the next sentence, a refund."""
+    rows: list[Row] = [
+        [(53, "We applied your 2017 Form 1040 overpayment to an amount owed for 2015.")],
+        [(53, "As a result, your refund has been reduced to"), (300, "$43.24.")],
+    ]
+    assert extract(doc(rows)).fields.amount_due.value is None
