@@ -50,7 +50,7 @@ _DAY_FIRST = re.compile(
 )
 _NUMERIC = re.compile(
     r"(?<![\d/.-])(?P<m>" + _D + r"{1,2})\s?(?P<sep>[/.-])\s?(?P<d>" + _D + r"{1,2})\s?(?P=sep)\s?"
-    r"(?P<y>(?:19|20)?" + _D + r"{2})(?![\d/])"
+    r"(?P<y>(?:19|2[0689])?" + _D + r"{2})(?![\d/])"
 )
 _ISO = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b")
 # A word a few letters off a month name, in a spelled date's shape: "Angust 1, 2016", "duly 24,

@@ -13,6 +13,7 @@ _FORM_YEAR = re.compile(r"(?<![\d/])((?:19|20)\d{2})\s+Form\s+\d", re.IGNORECASE
 _PERIOD_LABEL = re.compile(r"p[ea]r[il1|]o[dc]|end|quarter", re.IGNORECASE)  # OCR: "Perlod"
 # A period end whose month or day OCR mangled into no date; only its year is wanted.
 _BROKEN_DATE = re.compile(r"(?<![\d/])\d{1,2}/\d{1,2}/((?:19|20)\d{2})(?![\d/])")
+_DATE_SHAPE = re.compile(r"\d{1,2}\s?/\s?\S{1,2}\s?/\s?\S{2,4}")
 _NOT_TAX_YEAR = re.compile(r"rev\.?|cat\.?\s*no|publication|pub\.|copyright|©", re.IGNORECASE)
 
 
@@ -69,6 +70,9 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
             if slot.distance == 0 and vals and vals[0][1] - hit.end > 30:
                 vals = []
             if not vals:
+                # a period cell under its header shaped like a date but none ("12/31/2G19")
+                shaped = bool(_DATE_SHAPE.search(slot.line.text))
+                unreadable_row = unreadable_row or periodic and slot.distance >= 2 and shaped
                 continue
             rows = [slot.line]
             if slot.distance >= 2 and _is_header(line, hit.start, hit.end):
@@ -109,6 +113,9 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
     kept = sorted(y for y in years if 1990 <= y <= (latest or 2100))
     if not kept or first is None:
         return Candidate([], 0.5, 1, (0, 0, 0, 0), "", "tax_years")
+    # A period read that cannot be one ("12/31/2049" on a letter of 2021) is a misread year:
+    # the year it should have been may be missing from the list.
+    unreadable_row = unreadable_row or len(kept) < len(years)
     early = [y for y in kept if latest is None or y < latest]
     misread = year_ended and len(early) < len(kept) and bool(early)
     kept = early if misread else kept

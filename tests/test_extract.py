@@ -666,3 +666,22 @@ def test_a_sentence_that_ends_on_the_labels_line_owns_no_amount_below() -> None:
         [(53, "As a result, your refund has been reduced to"), (300, "$43.24.")],
     ]
     assert extract(doc(rows)).fields.amount_due.value is None
+
+
+def test_a_misread_period_year_makes_the_years_unsure() -> None:
+    """A period column where one year cannot be right ('12/31/2049' on a letter of 2021) or one
+    cell reads as no date ('12/31/2G19') may be missing a year: the years read go to review.
+    A faxed '12/31/2619' is 2019."""
+    table: list[Row] = [
+        [(380, "Notice date"), (470, "March 3, 2021")],
+        [(46, "Type of Tax"), (173, "Tax Period"), (302, "Date of Assessment")],
+        [(46, "940"), (174, "12/31/2049"), (302, "05/11/2020")],
+        [(46, "940"), (174, "12/31/2020"), (302, "05/10/2021")],
+    ]
+    years = extract(doc(table)).fields.tax_years
+    assert years.value == [2020] and years.confidence < 0.8
+    table[2] = [(46, "940"), (174, "12/31/2G19"), (302, "05/11/2020")]
+    years = extract(doc(table)).fields.tax_years
+    assert years.value == [2020] and years.confidence < 0.8
+    table[2] = [(46, "940"), (174, "12/31/2619"), (302, "05/11/2020")]
+    assert extract(doc(table)).fields.tax_years.value == [2019, 2020]
