@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.catalog import load_catalog
+from ingest.catalog import load_catalog, phone_digits
 
 from .base import Candidate, Context
 from .parse import find_phones
@@ -11,18 +11,21 @@ DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
 NEAR_MISS_CAP = 0.7
 
 
-def _one_digit_off_irs(number: str) -> bool:
-    """Not a published IRS number, but one digit away from one: an OCR slip ('860-829-8374') or
-    a look-alike. The value is kept as read (a scam's number must not be repaired into the IRS's),
-    but it cannot be trusted without a look."""
+def _near_irs(number: str) -> bool:
+    """Not a published IRS number, but one or two digits away from one: an OCR slip
+    ('860-829-8374', '800-628-7650' for 800-829-7650) or a look-alike. The value is kept as read
+    (a scam's number must not be repaired into the IRS's), but it cannot be trusted without a
+    look."""
     catalog = load_catalog()
     if catalog.is_irs_phone(number):
         return False
-    digits = [c for c in number if c.isdigit()]
-    for i, d in enumerate(digits):
-        for alt in "0123456789":
-            if alt != d and catalog.is_irs_phone("".join(digits[:i] + [alt] + digits[i + 1 :])):
-                return True
+    digits = phone_digits(number) or ""
+    for known in catalog.irs_phones:
+        other = phone_digits(known.number) or ""
+        if len(other) != len(digits):
+            continue
+        if sum(a != b for a, b in zip(digits, other, strict=True)) <= 2:
+            return True
     return False
 
 
@@ -63,6 +66,6 @@ def irs_phone(ctx: Context) -> Candidate | None:
                     "irs_phone",
                 )
             break
-    if best is not None and _one_digit_off_irs(best.value):
+    if best is not None and _near_irs(best.value):
         best.confidence = min(best.confidence, NEAR_MISS_CAP)
     return best
