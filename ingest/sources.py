@@ -49,7 +49,7 @@ from .errors import (
     UnreadableFileError,
     UnsupportedTypeError,
 )
-from .imaging import grey, median_level
+from .imaging import grey, median_level, without_colour
 
 RENDER_DPI = 300
 # A scanned PDF page is read at its own resolution when that is between these (see _native).
@@ -486,7 +486,7 @@ def _native(page: Any) -> Image.Image | None:
     bitmap = obj.get_bitmap(render=False)
     try:
         image = bitmap.to_pil()
-        image = image.copy() if image.mode in ("1", "L") else image.convert("L")
+        image = image.copy() if image.mode in ("1", "L") else without_colour(image)
     finally:
         bitmap.warn_on_close = False  # pdfium's own buffer, safe: the pixels were copied out
         bitmap.close()
@@ -722,7 +722,7 @@ def _upright(number: int, frame: Image.Image) -> Rendered:
     """Upright grayscale page; coordinates scaled so the page is in points."""
     image = ImageOps.exif_transpose(frame)
     if image.mode not in ("L", "1"):
-        image = image.convert("L")
+        image = without_colour(image)
     scale = _scale(frame, image.width)
     return image, image.width * scale, image.height * scale, scale
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
@@ -201,3 +201,26 @@ def test_missing_and_unreadable(tmp_path) -> None:  # type: ignore[no-untyped-de
         pytest.skip("root reads any file")
     with pytest.raises(errors.UnreadableFileError):
         sources.read_bytes(locked)
+
+
+def test_a_red_stamp_is_dropped_out_and_the_print_under_it_kept() -> None:
+    """A colour scan's red 'RECEIVED' stamp over black print reads as near paper in the grey page
+    OCR sees (colour dropout); the print under it stays black; a page without colour ink is its
+    plain luminance."""
+    page = page_image().convert("RGB")
+    box = (150, 150, 1050, 450)
+    red = Image.new("RGB", (900, 300), (196, 32, 44))
+    page.paste(ImageChops.multiply(page.crop(box), red), box[:2])
+    grey = sources.load(encode(page, "PNG")).pages[0].image
+    assert page.convert("L").getpixel((1000, 400)) < 100  # dark in plain luminance
+    assert grey.getpixel((1000, 400)) > 180  # near paper once dropped out
+    text = [
+        (x, y)
+        for x in range(150, 1050)
+        for y in range(150, 450, 3)
+        if page.getpixel((x, y)) == (0, 0, 0)
+    ]
+    assert text and all(grey.getpixel(p) < 60 for p in text)
+    blank = page_image().convert("RGB")
+    loaded = sources.load(encode(blank, "PNG")).pages[0].image
+    assert ImageChops.difference(loaded, blank.convert("L")).getbbox() is None
