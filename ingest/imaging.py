@@ -37,6 +37,8 @@ def without_colour(image: Image.Image) -> Image.Image:
     On a page with no coloured ink this is plain luminance."""
     if image.mode in ("1", "L"):
         return image
+    if Image.getmodebase(image.mode) == "L":  # grey with alpha, 16-bit or float grey
+        return image.convert("L")
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     luminance = rgb.convert("L")
     # Looked for on a page reduced 4x (a sixteenth of the work; a stamp is large, JPEG's colour
