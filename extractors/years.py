@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.document import Line, Page
+from ingest.document import BBox, Line, Page
 
 from .base import Candidate, Context, in_prose
 from .parse import find_dates, find_years
@@ -49,6 +49,18 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
     seen: dict[int, int] = {}
     first: Candidate | None = None
     unreadable_row = False
+
+    def read(
+        year: int, conf: float, page: int, box: BBox, evidence: str, *, lift: bool = True
+    ) -> None:
+        """A year read with this confidence (`lift`: raising a weaker reading of it); the first
+        year read gives the field its place and evidence."""
+        nonlocal first
+        years[year] = max(years.get(year, 0.0), conf) if lift else years.get(year, conf)
+        seen[year] = seen.get(year, 0) + 1
+        if first is None:
+            first = Candidate([], conf, page, box, evidence, "tax_years")
+
     for page, i, line, hit in ctx.labelled("tax_year"):
         # A date under a "Tax year" header is some other field's value (the notice date);
         # only period labels ("Tax period ended") own the dates below them.
@@ -86,30 +98,16 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
             for row in rows:
                 for year, s, e in vals if row is slot.line else _values(row.text, 0)[:1]:
                     conf = hit.weight * (0.6 + 0.4 * row.span_confidence(s, e))
-                    years[year] = max(years.get(year, 0.0), conf)
-                    seen[year] = seen.get(year, 0) + 1
-                    if first is None:
-                        first = Candidate(
-                            [], conf, page.number, row.span_bbox(s, e), line.text, "tax_years"
-                        )
+                    read(year, conf, page.number, row.span_bbox(s, e), line.text)
             break
     for page, i, line in ctx.doc.lines():
         row = _form_row_period(ctx, page, i, line)
         if row is not None:
             year, conf, cell, (s, e) = row
-            years[year] = max(years.get(year, 0.0), conf)
-            seen[year] = seen.get(year, 0) + 1
-            if first is None:
-                first = Candidate(
-                    [], conf, page.number, cell.span_bbox(s, e), line.text, "tax_years"
-                )
+            read(year, conf, page.number, cell.span_bbox(s, e), line.text)
         for m in _FORM_YEAR.finditer(line.text):
-            years.setdefault(int(m[1]), 0.6)
-            seen[int(m[1])] = seen.get(int(m[1]), 0) + 1
-            if first is None:
-                first = Candidate(
-                    [], 0.6, page.number, line.span_bbox(m.start(), m.end()), line.text, "tax_years"
-                )
+            box = line.span_bbox(m.start(), m.end())
+            read(int(m[1]), 0.6, page.number, box, line.text, lift=False)
     kept = sorted(y for y in years if 1990 <= y <= (latest or 2100))
     if not kept or first is None:
         return Candidate([], 0.5, 1, (0, 0, 0, 0), "", "tax_years")
