@@ -46,6 +46,9 @@ def route(
         reasons.append(f"notice date {fields.notice_date.value.isoformat()} is in the future")
     if entry is not None and entry.requests_payment and fields.amount_due.value is None:
         reasons.append(f"{entry.code} normally states an amount due, none was found")
+    amount = fields.amount_due.value
+    if amount is not None and amount < 0:
+        reasons.append(f"amount due is a credit ({amount}): a balance due notice owing nothing")
     if (
         fields.notice_date.value is not None
         and fields.response_date.value is not None

@@ -104,7 +104,9 @@ def _agree_with_catalog(
     if entry is None or not entry.response_days:
         return
     gap = (response.value - notice.value).days
-    if abs(gap - entry.response_days) <= 4:  # weekends and holidays move a deadline a little
+    # A deadline with a rival reading is left unsure: a page whose 0s all read as 6s can misread
+    # the notice date and one reading of its deadline alike ("2020" as "2026"), and they agree.
+    if abs(gap - entry.response_days) <= 4 and response.rival is None:
         response.confidence = max(response.confidence, 0.92)
 
 

@@ -204,8 +204,10 @@ def amount_due(ctx: Context) -> Candidate | None:
                 continue
             span = spans[0]
             money: Money = span.value  # type: ignore[assignment]
-            if money.negative:
-                break
+            if money.negative and slot.distance >= 2:
+                break  # a credit in a column below the label is a line item; beside it, the total
+            if money.negative and slot.line.text[span.start + 1].isspace():
+                break  # "Amount due - $500.00": a dash between label and amount, not a sign
             if slot.distance == 0 and not _filler_only(line.text[hit.end : span.start]):
                 break
             if slot.distance >= 2 and _in_table_column(page, slot.line):
@@ -232,7 +234,7 @@ def amount_due(ctx: Context) -> Candidate | None:
             conf = slot.line.span_confidence(span.start, span.end)
             found.append(
                 Candidate(
-                    money.amount,
+                    -money.amount if money.negative else money.amount,
                     score * (0.55 + 0.45 * conf),
                     page.number,
                     slot.line.span_bbox(span.start, span.end),

@@ -160,13 +160,25 @@ def notice_date(ctx: Context) -> Candidate | None:
 
 
 def response_date(ctx: Context, notice: dt.date | None) -> Candidate | None:
+    ranked = _ranked(ctx, "response_date")
     plausible = [
         c
-        for c in _ranked(ctx, "response_date")
+        for c in ranked
         # after the notice, and not over a year out (a CSED or a hearing year is another date)
         if notice is None or 0 < (c.value - notice).days <= 400
     ]
-    return _with_rival(plausible) if plausible else None
+    if not plausible:
+        return None
+    top = _with_rival(plausible)
+    # A deadline label's date that cannot follow the notice ("by 09/30/2020" on a notice read
+    # as 2026) says one of the two dates is misread: the deadline kept may be the wrong one.
+    early = [
+        c for c in ranked if c not in plausible and c.confidence >= 0.6 and c.value < top.value
+    ]
+    if early and top.rival is None:
+        top.rival = early[0].value
+        top.confidence = min(top.confidence, 0.85)
+    return top
 
 
 _DATE_NEXT = re.compile(

@@ -165,6 +165,8 @@ def find_dates(text: str) -> list[Span]:
         if m["sep"] == "." and len(m["y"]) == 2:
             continue  # "1.075.21" is money, not a date
         month = int(_digits(m["m"]))
+        if month > 12 and m["m"][0] in "689" and m["m"][1:] not in ("", "0"):
+            month = int(_digits(m["m"][1:]))  # a faded or faxed 0 again: "62/25/2025"
         if 1 <= month <= 12:
             add(_mkdate(m["y"], month, m["d"]), m)
     found.sort(key=lambda s: s.start)
@@ -179,6 +181,9 @@ _MONEY = re.compile(
 
 
 _YEARLIKE = re.compile(r"^(?:19|20)\d{2}$")
+_SPLIT_LEAD = re.compile(
+    r"\$\s?(?P<a>\d{1,2}) (?P<b>\d{1,2}),(?P<rest>\d{3}(?:,\d{3})*)(?:\.(?P<cents>\d{2}))?(?![\d,])"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +202,14 @@ def find_money(text: str, *, bare: bool = False) -> list[Span]:
     OCR's '$' read as 'S' or '5' counts as a sign only when the rest is a well-formed amount.
     """
     out: list[Span] = []
+    for m in _SPLIT_LEAD.finditer(text):
+        if len(m["a"]) + len(m["b"]) <= 3:  # "$1 2,628.90": one amount, a space OCR put in
+            digits = m["a"] + m["b"] + m["rest"].replace(",", "")
+            amount = Decimal(digits + ("." + m["cents"] if m["cents"] else ""))
+            out.append(Span(Money(amount, False, True, bool(m["cents"])), m.start(), m.end()))
     for m in _MONEY.finditer(text):
+        if any(s.start <= m.start() < s.end for s in out):
+            continue
         cur, num, cents = m["cur"], m["num"], m["cents"]
         if not cur and not cents and not (bare and not _YEARLIKE.match(num) and len(num) <= 9):
             continue
@@ -222,7 +234,7 @@ def find_money(text: str, *, bare: bool = False) -> list[Span]:
         negative = bool(m["neg"]) and (m["neg"].strip() == "-" or bool(m["close"]))
         start = m.start() if negative or cur else m.start("num")
         out.append(Span(Money(amount, negative, bool(cur), bool(cents)), start, m.end()))
-    return out
+    return sorted(out, key=lambda s: s.start)
 
 
 # A run shaped like a phone number, in which OCR's letter O can only be a zero.

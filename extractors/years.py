@@ -229,6 +229,13 @@ def _column_below(page: Page, header_line: Line) -> tuple[list[Line], bool]:
             garbled = not vals and len(re.findall(r"\d", ln.text)) >= 4
             return out, garbled
         if re.search(r"[A-Za-z]{2}", ln.text[: vals[0][1]]):
-            return out, False  # "Amount due by August 25, 2017": a sentence, not a period cell
+            # "Amount due by August 25, 2017": a sentence, not a period cell; but a date right
+            # under the column on the table's next row ("1040 A Wend 12/31/2015") is a row whose
+            # cells OCR ran together: a period there may be lost.
+            rows = out[-1].row if out else header_line.row
+            under = any(
+                ln.span_bbox(s, e)[0] < x1 and ln.span_bbox(s, e)[2] > x0 for _y, s, e in vals
+            )
+            return out, ln.row == rows + 1 and under
         out.append(ln)
     return out, False

@@ -686,3 +686,58 @@ def test_a_misread_period_year_makes_the_years_unsure() -> None:
     assert years.value == [2020] and years.confidence < 0.8
     table[2] = [(46, "940"), (174, "12/31/2619"), (302, "05/11/2020")]
     assert extract(doc(table)).fields.tax_years.value == [2019, 2020]
+
+
+def test_a_credit_printed_as_the_amount_due_is_read_as_one_and_routed() -> None:
+    """'Amount due: -$408.64' (deposits above the tax) is what the letter says: a credit, read
+    with its sign, and a balance due notice owing nothing goes to a person. A dash set apart
+    from the amount is no sign, and a credit down a column is a line item, not the total."""
+    rows: list[Row] = [
+        [(380, "Notice"), (470, "CP14")],
+        [(380, "Notice date"), (470, "May 6, 2024")],
+        [(40, "Amount due: -$408.64")],
+    ]
+    result = extract(doc(rows))
+    assert str(result.fields.amount_due.value) == "-408.64"
+    review = route(
+        result.fields, load_catalog().get("CP14"), Scam(verdict="genuine"), is_irs_letter=True
+    )
+    assert any("credit" in r for r in review.reasons)
+    assert _amount([[(40, "Amount due - $500.00")]]) is None
+    column: list[Row] = [[(300, "Amount due")], [(300, "-$1,200.00")]]
+    assert _amount(column) is None
+
+
+def test_a_numeric_dates_month_with_its_zero_read_as_six_is_repaired() -> None:
+    """'62/25/2025' has no month 62: the faxed 0 of 02, as in years read 26xx."""
+    d = doc([[(380, "Date:"), (470, "62/25/2025")]])
+    assert extract(d).fields.notice_date.value == dt.date(2025, 2, 25)
+
+
+def test_a_period_row_run_together_with_its_neighbours_makes_the_years_unsure() -> None:
+    """'1040 A Wend ... 12/31/2015': OCR ran a row's cells into one line whose date sits under the
+    Tax Period column; the row is not a sentence below the table, and its period may be lost."""
+    rows: list[Row] = [
+        [(60, "Type of Tax"), (185, "Tax Period"), (300, "Amount Owed")],
+        [(62, "1040"), (186, "12/31/2014"), (500, "5,642.80")],
+        [(62, "1040 A Wend eee RU CN eens 12/31/2015"), (500, "42,374.44")],
+    ]
+    years = extract(doc(rows)).fields.tax_years
+    assert 2014 in years.value
+    assert years.confidence < 0.8
+
+
+def test_a_deadline_that_disagrees_with_another_reading_of_it_is_not_trusted() -> None:
+    """A page whose 0s read as 6s: the notice date and the header's deadline both say 2026, the
+    body's deadline twice says 2020. Which year is right the page cannot tell, so the deadline
+    kept is unsure, even though it sits the catalog's 30 days after the notice date."""
+    rows: list[Row] = [
+        [(380, "Notice"), (470, "LT11")],
+        [(380, "Date:"), (470, "08/31/2026")],
+        [(380, "Last Date to Request a Hearing:"), (540, "09/30/2026")],
+        [(40, "Request a hearing by 09/30/2020, or we may levy your income")],
+        [(40, "If you don't file Form 12153 by 09/30/2020, you will lose the right")],
+    ]
+    response = extract(doc(rows)).fields.response_date
+    assert response.value == dt.date(2026, 9, 30)
+    assert response.confidence < 0.9

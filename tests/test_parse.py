@@ -104,3 +104,9 @@ def test_a_badly_misread_month_in_a_dates_shape() -> None:
     assert [s.value for s in find_dates("Crtouer 27, 2021.")] == [dt.date(2021, 10, 27)]
     for text in ["Monday 24, 2019", "Amount 12, 2020", "until 15, 2021", "received 3, 2022"]:
         assert find_dates(text) == [], text
+
+
+def test_a_space_ocr_put_inside_an_amounts_first_group_is_closed() -> None:
+    """'$1 2,628.90' is $12,628.90 with a broken space, not $1 beside another number."""
+    spans = find_money("AMOUNT DUE: $1 2,628.90 now, or $7.00 a day")
+    assert [s.value.amount for s in spans] == [Decimal("12628.90"), Decimal("7.00")]
