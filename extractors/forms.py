@@ -40,6 +40,7 @@ def tax_form(ctx: Context) -> Candidate | None:
                 )
             )
             break
+    labelled += _cut_label(ctx)
     counts: Counter[str] = Counter(c.value for c in labelled)
     strong = [c for c in labelled if c.confidence >= 0.6]
     if strong:
@@ -63,3 +64,26 @@ def tax_form(ctx: Context) -> Candidate | None:
     cand = mentions[form]
     cand.confidence = min(0.9, 0.5 + 0.1 * counts[form])
     return cand
+
+
+# "... the tax year (2017), and form" / "number (1040) on your payment.": the stub's "form
+# number" label cut by the line's end, its value opening the next line.
+_FORM_AT_END = re.compile(r"\bform\s*$", re.IGNORECASE)
+_NUMBER_OPENS = re.compile(r"^\s*number\s*\((?P<f>" + RETURN_FORMS + r")\)", re.IGNORECASE)
+
+
+def _cut_label(ctx: Context) -> list[Candidate]:
+    out: list[Candidate] = []
+    for page, _i, line in ctx.doc.lines():
+        below = ctx.next_line(page, line) if _FORM_AT_END.search(line.text) else None
+        m = _NUMBER_OPENS.match(below.text) if below is not None else None
+        if below is None or m is None:
+            continue
+        conf = 0.6 + 0.4 * below.span_confidence(m.start("f"), m.end("f"))
+        box = below.span_bbox(m.start("f"), m.end("f"))
+        out.append(
+            Candidate(
+                m["f"].upper(), conf, page.number, box, f"{line.text} {below.text}", "tax_form"
+            )
+        )
+    return out

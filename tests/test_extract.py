@@ -741,3 +741,13 @@ def test_a_deadline_that_disagrees_with_another_reading_of_it_is_not_trusted() -
     response = extract(doc(rows)).fields.response_date
     assert response.value == dt.date(2026, 9, 30)
     assert response.confidence < 0.9
+
+
+def test_a_form_number_label_cut_by_the_lines_end_still_names_the_form() -> None:
+    """The stub's wording on real CP523/CP503 samples: "..., the tax year (2017), and form" /
+    "number (1040) on your payment." with no other "Form 1040" on the page."""
+    stub = "Write your taxpayer identification number (NNN-NN-NNNN), the tax year (2017), and"
+    rows: list[Row] = [[(40, stub + " form")], [(40, "number (1040) on your payment.")]]
+    form = extract(doc(rows)).fields.tax_form
+    assert form.value == "1040"
+    assert form.confidence >= 0.9  # the label's own value, not a guess from a mention
