@@ -73,3 +73,22 @@ def test_eval_command_on_samples() -> None:
     assert set(report["by"]) == {"degradation", "family", "format"}
     assert report["fields"]["notice_code"]["total"] == 12
     assert report["scam"]["confusion"]["scam"]  # the samples hold scams, and they are counted
+
+
+def test_the_report_says_whether_the_accuracy_bar_is_met() -> None:
+    """Clean and lightly degraded letters count toward 99%, faxes and heavy scans toward 95%:
+    one wrong code in 50 faxes meets the bar, one in 50 clean letters does not."""
+
+    def fax(row: tuple[dict[str, object], CaseRecord]) -> tuple[dict[str, object], CaseRecord]:
+        return {**row[0], "degradation": "fax"}, row[1]
+
+    right = [(_label("CP14", "10.00"), _record("CP14", "10.00")) for _ in range(50)]
+    wrong = (_label("CP14", "10.00"), _record("CP501", "10.00"))
+    wrong[1].review.needed = True
+    report = score(right + [fax(r) for r in right[1:]] + [fax(wrong)])
+    assert report["bar"]["heavily"]["notice_code"]["accuracy"] == 0.98
+    assert report["bar"]["lightly"]["notice_code"]["accuracy"] == 1.0
+    assert report["bar"]["met"] is True
+    report = score(right[1:] + [wrong] + [fax(r) for r in right])
+    assert report["bar"]["lightly"]["notice_code"]["accuracy"] == 0.98
+    assert report["bar"]["met"] is False
