@@ -53,3 +53,13 @@ def test_cp90_identity_and_phone_fields() -> None:
     assert f.irs_phone.value == "800-829-1040"
     assert f.amount_due.value == Decimal("5947.81")
     assert record.notice.stage == "final_notice_intent_to_levy"
+
+
+def test_a_court_summons_scam_states_its_issue_and_hearing_dates() -> None:
+    """The FTC's fake Maryland court notice: "Issued: April 5, 2026" is the letter's date and
+    the hearing (appear, or pay before it) its deadline; a clinic needs both, scam or not."""
+    _, lines = realtext("scam_fake_maryland_court_hearing_notice_FTC-2026-04.txt")
+    record = read_letter(png_bytes(render_text_page(lines, dpi=300)))
+    assert record.scam.verdict == "scam"
+    assert record.fields.notice_date.value == dt.date(2026, 4, 5)
+    assert record.fields.response_date.value == dt.date(2026, 4, 20)
