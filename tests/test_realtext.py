@@ -19,6 +19,10 @@ from ingest import read_letter
 
 SAMPLES = sorted(p.name for p in (SHARED / "realtext").glob("irs_*_sample.txt")) or ["(absent)"]
 _HEADLINE = re.compile(r"^Amount due(?: immediately)?: \$([\d,]+\.\d{2})$", re.MULTILINE)
+# The header box's period ("Tax year" / "2017", or "December 31, 2017") and number to call
+# (not the samples' "1-800-xxx-xxxx" placeholders): fields the text states, read from it.
+_TAX_YEAR = re.compile(r"^Tax (?:year|period)\n(?:[A-Z][a-z]+ \d{1,2}, )?(\d{4})$", re.M)
+_PHONE = re.compile(r"^(?:Phone )?(?:1-)?(8\d\d-\d{3}-\d{4})$", re.MULTILINE)
 
 
 @pytest.mark.parametrize("name", SAMPLES)
@@ -39,6 +43,12 @@ def test_sample_notice_scan(name: str) -> None:
     headline = _HEADLINE.search(page1)
     if headline:
         assert f.amount_due.value == Decimal(headline[1].replace(",", ""))
+    year = _TAX_YEAR.search(page1)
+    if year:
+        assert int(year[1]) in f.tax_years.value
+    phone = _PHONE.search(page1)
+    if phone:
+        assert f.irs_phone.value == phone[1]
     assert record.scam.verdict == "genuine", record.scam.signals
 
 
