@@ -48,7 +48,7 @@ def route(
         reasons.append(f"{entry.code} normally states an amount due, none was found")
     amount = fields.amount_due.value
     if amount is not None and amount < 0:
-        reasons.append(f"amount due is a credit ({amount}): a balance due notice owing nothing")
+        reasons.append(f"amount due is a credit ({amount}): the letter says nothing is owed")
     if (
         fields.notice_date.value is not None
         and fields.response_date.value is not None

@@ -478,7 +478,9 @@ def _payment_options(entry: NoticeEntry, amount: Decimal | None) -> list[Timelin
 
 def _options(entry: NoticeEntry, fields: Fields, catalog: Catalog) -> list[TimelineStep]:
     steps: list[TimelineStep] = []
-    if entry.requests_payment and entry.stage in _COLLECTION_STAGES:
+    credit = fields.amount_due.value is not None and fields.amount_due.value < 0
+    if entry.requests_payment and entry.stage in _COLLECTION_STAGES and not credit:
+        # a letter whose amount due is a credit ("-$408.64") owes nothing: no ways to pay it
         steps += _payment_options(entry, fields.amount_due.value)
     elif entry.requests_payment and entry.stage in _PRE_ASSESSMENT_STAGES:
         steps.append(

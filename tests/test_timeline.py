@@ -272,6 +272,11 @@ def test_identity_letters_get_no_payment_options() -> None:
     assert [s.kind for s in steps] == ["deadline"]
 
 
+def test_a_credit_printed_as_the_amount_due_gets_no_payment_options() -> None:
+    assert not has_payment_options(timeline("CP14", date(2026, 3, 2), amount="-408.64"))
+    assert has_payment_options(timeline("CP14", date(2026, 3, 2), amount="408.64"))
+
+
 def test_short_term_plan_only_under_100000() -> None:
     small = timeline("CP504", date(2026, 6, 4), amount="99999.99")
     large = timeline("CP504", date(2026, 6, 4), amount="100000.00")
