@@ -80,9 +80,15 @@ class Labeler:
                 self.words.setdefault(role, set()).update(re.findall(r"[a-z]+", text.lower()))
                 variants = {
                     tuple(t.text.lower() for t in self.nlp.make_doc(v)): v
-                    for v in (text, text.upper(), text.title())
+                    for joined in (text, *_joined(text))
+                    for v in (joined, joined.upper(), joined.title())
                 }
-                patterns = [_phrase_pattern(self.nlp.make_doc(v)) for v in variants.values()]
+                # a joined word is matched exactly: "receivedby" one or two edits off is
+                # "received", a stamp's word, not the label
+                exact = {w.lower() for j in _joined(text) for w in j.split(" ")} - set(
+                    text.lower().split(" ")
+                )
+                patterns = [_phrase_pattern(self.nlp.make_doc(v), exact) for v in variants.values()]
                 self.matcher.add(key, patterns)
                 self.weights[(role, i)] = float(phrase["weight"])
 
@@ -106,6 +112,17 @@ class Labeler:
                 LabelHit(role, self.weights[(role, int(idx))], span.start_char, span.end_char)
             )
         return out
+
+
+def _joined(text: str) -> list[str]:
+    """The phrase with the space between two of its words lost, as OCR drops a narrow one
+    ("Taxyear", "Amount dueby"): one variant per pair of neighbouring words."""
+    words = text.split(" ")
+    return [
+        " ".join([*words[:i], words[i] + words[i + 1], *words[i + 2 :]])
+        for i in range(len(words) - 1)
+        if words[i].isalpha() and words[i + 1].isalpha()
+    ]
 
 
 def _spacy_info(*args: Any, **kwargs: Any) -> Any:
@@ -141,12 +158,14 @@ def _import_spacy() -> Any:
 _STRAY_PUNCT = {"IS_PUNCT": True, "OP": "?"}
 
 
-def _phrase_pattern(tokens: Any) -> list[dict[str, Any]]:
+def _phrase_pattern(
+    tokens: Any, exact: set[str] | frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for i, t in enumerate(tokens):
         if i and t.is_alpha and tokens[i - 1].is_alpha:
             out.append(_STRAY_PUNCT)
-        out.append(_token_pattern(t))
+        out.append({"LOWER": t.lower_} if t.lower_ in exact else _token_pattern(t))
     return out
 
 

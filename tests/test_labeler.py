@@ -25,3 +25,12 @@ def test_spacy_command_line_still_imports_after_the_labeler() -> None:
         "assert callable(spacy.info)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_label_whose_space_ocr_lost_still_matches_but_only_exactly() -> None:
+    """OCR lost a narrow space in "Taxyear" and "Amount dueby"; each still matches its label. A
+    joined word is matched exactly: "RECEIVED", two edits off "receivedby", is no deadline."""
+    lab = labeler()
+    assert any(h.role == "tax_year" and h.end == 7 for h in lab.hits("Taxyear 2020"))
+    assert any(h.role == "amount_due" and h.weight == 1.0 for h in lab.hits("Amount dueby"))
+    assert not any(h.role == "response_date" for h in lab.hits("RECEIVED"))
