@@ -17,7 +17,12 @@ from .parse import Money, find_dates, find_money
 
 DECAY = {0: 1.0, 1: 0.95, 2: 0.85, 3: 0.7}
 RIVAL_AT = 0.6  # a second total read this strongly means the letter disagrees with itself
-_CONDITION_BEFORE = re.compile(r"\b(?:if|than|unless|whether|when)\s*$", re.IGNORECASE)
+# "If you owe ..." is a condition, not a demand, also with OCR's "{f" / "|f" for "If".
+_CONDITION_BEFORE = re.compile(
+    r"(?:\b(?:if|than|unless|whether|when)|(?<![A-Za-z])[{|!1l]f)\s*$", re.IGNORECASE
+)
+# "... $50,000 or less": a threshold the letter explains, not what is owed.
+_THRESHOLD_AFTER = re.compile(r"\s*or\s+(?:less|more|fewer)\b", re.IGNORECASE)
 _CONDITION_AFTER = re.compile(r"^\s*(?:if|when|unless|for other)\b", re.IGNORECASE)
 _FILLER = {
     "immediately",
@@ -204,6 +209,8 @@ def amount_due(ctx: Context) -> Candidate | None:
                 continue
             span = spans[0]
             money: Money = span.value  # type: ignore[assignment]
+            if _THRESHOLD_AFTER.match(slot.line.text[span.end :]):
+                break
             if money.negative and slot.distance >= 2:
                 break  # a credit in a column below the label is a line item; beside it, the total
             if money.negative and slot.line.text[span.start + 1].isspace():

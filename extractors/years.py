@@ -87,7 +87,8 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
                 unreadable_row = unreadable_row or periodic and slot.distance >= 2 and shaped
                 continue
             rows = [slot.line]
-            if slot.distance >= 2 and _is_header(line, hit.start, hit.end):
+            labels = [(h.start, h.end) for h in ctx.hits(line) if h.weight >= 0.8]
+            if slot.distance >= 2 and _is_header(line, hit.start, hit.end, labels):
                 below, garbled = _column_below(page, slot.line)  # a table: keep reading down
                 rows += below
                 unreadable_row = unreadable_row or garbled
@@ -177,12 +178,15 @@ def _run_on(
     return out
 
 
-def _is_header(line: Line, start: int, end: int) -> bool:
-    """The label is a table header cell (the line holds little else), not words in a sentence:
-    only a header's column goes on down ("for the tax period(s)" / "ended December 31, 2016." /
-    "If we don't receive ... by December 6, 2023" is prose, and its next date is a deadline)."""
-    rest = line.text[:start] + line.text[end:]
-    return len(re.sub(r"[^A-Za-z]", "", rest)) <= 3
+def _is_header(line: Line, start: int, end: int, labels: list[tuple[int, int]]) -> bool:
+    """The label is a table header cell (the line holds little else but other labels: "Tax form
+    Tax period ending" read as one line), not words in a sentence: only a header's column goes
+    on down ("for the tax period(s)" / "ended December 31, 2016." / "If we don't receive ... by
+    December 6, 2023" is prose, and its next date is a deadline)."""
+    rest = list(line.text)
+    for s, e in [(start, end), *labels]:
+        rest[s:e] = [" "] * (e - s)
+    return len(re.sub(r"[^A-Za-z]", "", "".join(rest))) <= 3
 
 
 _GARBLED_ITEM = re.compile(r"[A-Z0-9]{2,5}")

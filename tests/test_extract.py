@@ -751,3 +751,28 @@ def test_a_form_number_label_cut_by_the_lines_end_still_names_the_form() -> None
     form = extract(doc(rows)).fields.tax_form
     assert form.value == "1040"
     assert form.confidence >= 0.9  # the label's own value, not a guess from a mention
+
+
+def test_an_amount_in_a_condition_or_a_threshold_is_not_the_amount_due() -> None:
+    """ "If you owe $50,000 or less, ... a payment plan" explains a rule, also with OCR's "{f"
+    for "If"; it demands nothing."""
+    for text in (
+        "{f you owe $50,000 or less, the agency can offer you a payment plan of up to 7 years.",
+        "If you owe $50,000 or less, you can apply online.",
+        "Amount you owe: $25,000 or more",
+    ):
+        assert _amount([[(40, text)]]) is None, text
+    assert str(_amount([[(40, "You owe $1,234.56 now.")]])) == "1234.56"
+
+
+def test_a_header_line_of_several_labels_still_heads_its_period_column() -> None:
+    """ "Tax form Tax period ending" read as one line is a header row, not a sentence: every
+    period down its column counts, not the first alone."""
+    rows: list[Row] = [
+        [(380, "Notice date"), (470, "February 19, 2024")],
+        [(66, "Tax form Tax period ending")],
+        [(132, "December 31, 2019")],
+        [(132, "December 31, 2020")],
+        [(132, "December 31, 2023")],
+    ]
+    assert extract(doc(rows)).fields.tax_years.value == [2019, 2020, 2023]
