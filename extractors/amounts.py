@@ -211,10 +211,10 @@ def amount_due(ctx: Context) -> Candidate | None:
             money: Money = span.value  # type: ignore[assignment]
             if _THRESHOLD_AFTER.match(slot.line.text[span.end :]):
                 break
-            if money.negative and slot.distance >= 2:
-                break  # a credit in a column below the label is a line item; beside it, the total
-            if money.negative and slot.line.text[span.start + 1].isspace():
-                break  # "Amount due - $500.00": a dash between label and amount, not a sign
+            if money.negative and (slot.distance >= 2 or slot.line.text[span.start + 1].isspace()):
+                # a credit in a column below the label is a line item (beside it, the total);
+                # "Amount due - $500.00" has a dash between label and amount, not a sign
+                break
             if slot.distance == 0 and not _filler_only(line.text[hit.end : span.start]):
                 break
             if slot.distance >= 2 and _in_table_column(page, slot.line):

@@ -78,16 +78,15 @@ class Labeler:
                 # does not), so the phrase is tokenized as letters print it in each case.
                 text = phrase["text"]
                 self.words.setdefault(role, set()).update(re.findall(r"[a-z]+", text.lower()))
+                joins = _joined(text)
                 variants = {
                     tuple(t.text.lower() for t in self.nlp.make_doc(v)): v
-                    for joined in (text, *_joined(text))
-                    for v in (joined, joined.upper(), joined.title())
+                    for phrase_text in (text, *(j for j, _word in joins))
+                    for v in (phrase_text, phrase_text.upper(), phrase_text.title())
                 }
                 # a joined word is matched exactly: "receivedby" one or two edits off is
                 # "received", a stamp's word, not the label
-                exact = {w.lower() for j in _joined(text) for w in j.split(" ")} - set(
-                    text.lower().split(" ")
-                )
+                exact = {word.lower() for _j, word in joins}
                 patterns = [_phrase_pattern(self.nlp.make_doc(v), exact) for v in variants.values()]
                 self.matcher.add(key, patterns)
                 self.weights[(role, i)] = float(phrase["weight"])
@@ -114,15 +113,16 @@ class Labeler:
         return out
 
 
-def _joined(text: str) -> list[str]:
+def _joined(text: str) -> list[tuple[str, str]]:
     """The phrase with the space between two of its words lost, as OCR drops a narrow one
-    ("Taxyear", "Amount dueby"): one variant per pair of neighbouring words."""
+    ("Taxyear", "Amount dueby"): one (variant, joined word) per pair of neighbouring words."""
     words = text.split(" ")
-    return [
-        " ".join([*words[:i], words[i] + words[i + 1], *words[i + 2 :]])
-        for i in range(len(words) - 1)
-        if words[i].isalpha() and words[i + 1].isalpha()
-    ]
+    out = []
+    for i in range(len(words) - 1):
+        if words[i].isalpha() and words[i + 1].isalpha():
+            word = words[i] + words[i + 1]
+            out.append((" ".join([*words[:i], word, *words[i + 2 :]]), word))
+    return out
 
 
 def _spacy_info(*args: Any, **kwargs: Any) -> Any:

@@ -6,7 +6,7 @@ import re
 
 from ingest.document import BBox, Line, Page
 
-from .base import Candidate, Context, in_prose
+from .base import Candidate, Context, LabelHit, in_prose
 from .parse import find_dates, find_years
 
 _FORM_YEAR = re.compile(r"(?<![\d/])((?:19|20)\d{2})\s+Form\s+\d", re.IGNORECASE)
@@ -88,7 +88,7 @@ def tax_years(ctx: Context, latest: int | None, year_ended: bool = False) -> Can
                 continue
             rows = [slot.line]
             labels = [(h.start, h.end) for h in ctx.hits(line) if h.weight >= 0.8]
-            if slot.distance >= 2 and _is_header(line, hit.start, hit.end, labels):
+            if slot.distance >= 2 and _is_header(line, hit, labels):
                 below, garbled = _column_below(page, slot.line)  # a table: keep reading down
                 rows += below
                 unreadable_row = unreadable_row or garbled
@@ -178,13 +178,13 @@ def _run_on(
     return out
 
 
-def _is_header(line: Line, start: int, end: int, labels: list[tuple[int, int]]) -> bool:
+def _is_header(line: Line, hit: LabelHit, labels: list[tuple[int, int]]) -> bool:
     """The label is a table header cell (the line holds little else but other labels: "Tax form
     Tax period ending" read as one line), not words in a sentence: only a header's column goes
     on down ("for the tax period(s)" / "ended December 31, 2016." / "If we don't receive ... by
     December 6, 2023" is prose, and its next date is a deadline)."""
     rest = list(line.text)
-    for s, e in [(start, end), *labels]:
+    for s, e in [(hit.start, hit.end), *labels]:
         rest[s:e] = [" "] * (e - s)
     return len(re.sub(r"[^A-Za-z]", "", "".join(rest))) <= 3
 
@@ -236,10 +236,8 @@ def _column_below(page: Page, header_line: Line) -> tuple[list[Line], bool]:
             # "Amount due by August 25, 2017": a sentence, not a period cell; but a date right
             # under the column on the table's next row ("1040 A Wend 12/31/2015") is a row whose
             # cells OCR ran together: a period there may be lost.
-            rows = out[-1].row if out else header_line.row
-            under = any(
-                ln.span_bbox(s, e)[0] < x1 and ln.span_bbox(s, e)[2] > x0 for _y, s, e in vals
-            )
-            return out, ln.row == rows + 1 and under
+            above = out[-1].row if out else header_line.row
+            boxes = [ln.span_bbox(s, e) for _y, s, e in vals]
+            return out, ln.row == above + 1 and any(b[0] < x1 and b[2] > x0 for b in boxes)
         out.append(ln)
     return out, False
