@@ -139,26 +139,33 @@ def without_rules(
     import numpy as np
 
     a = np.asarray(grey(image))
-    ink = a < ink_below
+    h = a.shape[0]
     # The rows that can hold a rule, found on a copy four times narrower (a pixel is ink where
-    # all four it stands for are); only they are searched in full: most of a page is text.
-    w = ink.shape[1] // 4 * 4
-    coarse = ink[:, 0:w:4] & ink[:, 1:w:4] & ink[:, 2:w:4] & ink[:, 3:w:4]
+    # all four it stands for are); only they are searched, and painted, in full: most of a page
+    # is text, and this runs on every page.
+    w = a.shape[1] // 4 * 4
+    coarse = np.logical_and.reduce([a[:, i:w:4] < ink_below for i in range(4)])
     rows = np.flatnonzero(_runs(coarse, max(1, across // 4 - 1)).any(axis=1))
-    flat = np.zeros_like(ink)
+    painted: np.ndarray | None = None
     for band in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1) if rows.size else []:
-        top, bottom = band[0], band[-1] + 1
-        found = _runs(ink[top:bottom], across)
-        flat[top:bottom] = found & ~_runs(np.ascontiguousarray(found.T), thick + 1).T
-    if not flat.any():
+        top, bottom = int(band[0]), int(band[-1]) + 1
+        found = _runs(a[top:bottom] < ink_below, across)
+        flat = found & ~_runs(np.ascontiguousarray(found.T), thick + 1).T
+        if not flat.any():
+            continue
+        # the rule with a pixel of its soft edges, on the band and the row above and below it
+        flat = np.pad(flat, ((1, 1), (0, 0)))
+        grown = flat.copy()
+        grown[1:] |= flat[:-1]
+        grown[:-1] |= flat[1:]
+        grown[:, 1:] |= flat[:, :-1]
+        grown[:, :-1] |= flat[:, 1:]
+        lo, hi = max(top - 1, 0), min(bottom + 1, h)
+        painted = a.copy() if painted is None else painted
+        painted[lo:hi][grown[lo - (top - 1) : hi - (top - 1)]] = paper
+    if painted is None:
         return image
-    grown = flat.copy()
-    grown[1:] |= flat[:-1]
-    grown[:-1] |= flat[1:]
-    grown[:, 1:] |= flat[:, :-1]
-    grown[:, :-1] |= flat[:, 1:]
-    a = a.copy()
-    a[grown] = paper
+    a = painted
     out = Image.fromarray(a, "L")
     # a black-and-white page (a fax) stays one: its grey copy is eight times the bytes to write
     return out.point(lambda v: 255 if v >= ink_below else 0, "1") if image.mode == "1" else out
